@@ -1,0 +1,47 @@
+# The targets a newcomer needs. `make sandbox` and `make test` are the README's two set-up commands.
+SHELL := /usr/bin/env bash
+GO ?= go
+BIN := bin/sparkplane
+# Integration tests share one cluster per package; -p 1 keeps two clusters from competing for
+# the 2 cores CI has.
+TEST_FLAGS ?= -race -count=1 -timeout 45m -p 1
+
+.PHONY: all build tools lint test test-unit bench sandbox sandbox-down sandbox-status clean
+
+all: build
+
+build:
+	$(GO) build -trimpath -o $(BIN) ./cmd/sparkplane
+
+## tools: build the pinned cluster parts (etcd, kube-*, kwok, versitygw, Karpenter) when missing.
+tools:
+	bash hack/tools.sh
+
+lint:
+	bash hack/lint.sh
+
+## test: lint, then every test (unit and integration against a real control plane).
+test: lint tools
+	$(GO) test $(TEST_FLAGS) ./...
+
+## test-unit: the packages that need no cluster, fast.
+test-unit:
+	$(GO) test -count=1 -short ./...
+
+## bench: the benchmarks the README reports, each with its baseline measured in the same run.
+bench: tools build
+	bash hack/bench.sh
+
+## sandbox: bring the sandbox up and run the seed's example job through the real aws CLI.
+sandbox: tools build
+	$(BIN) sandbox up
+	bash hack/sandbox-demo.sh
+
+sandbox-down:
+	$(BIN) sandbox down
+
+sandbox-status:
+	$(BIN) sandbox status
+
+clean:
+	rm -rf bin

@@ -1,0 +1,23 @@
+// Command sparkplane is the one binary of sparkplane: the API server, the command-line client,
+// and the local sandbox. Each file in this folder wires one group of subcommands into root.
+package main
+
+import (
+	"os"
+
+	"github.com/spf13/cobra"
+)
+
+// root is the top-level command; the files beside this one add their subcommands in init.
+var root = &cobra.Command{
+	Use:           "sparkplane",
+	Short:         "A self-hosted, emr-containers-compatible job service for Apache Spark on Kubernetes",
+	SilenceUsage:  true,
+	SilenceErrors: false,
+}
+
+func main() {
+	if err := root.Execute(); err != nil {
+		os.Exit(1)
+	}
+}
