@@ -1,0 +1,132 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/sparkplane/sparkplane/internal/config"
+	"github.com/sparkplane/sparkplane/internal/jobs"
+	"github.com/sparkplane/sparkplane/internal/release"
+	"github.com/sparkplane/sparkplane/internal/store"
+)
+
+// App is a configured server: its store, domain service and HTTP handler, wired from a
+// config.Config. `sparkplane server` and internal/apitest both build one.
+type App struct {
+	Config  config.Config
+	Store   *store.SQLite
+	Service *jobs.Service
+	Handler *Server
+	// Generated is the access key created on this start because none existed; the caller
+	// prints it once. It is nil on every later start.
+	Generated *config.Credential
+	log       *slog.Logger
+}
+
+// NewApp opens the store (creating the data directory) and wires the service and handler.
+func NewApp(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error) {
+	if log == nil {
+		log = slog.Default()
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("create data directory: %w", err)
+	}
+	keys, generated, err := cfg.EnsureCredentials()
+	if err != nil {
+		return nil, err
+	}
+	catalog := release.Default()
+	if cfg.ReleaseCatalog != "" {
+		if catalog, err = release.Load(cfg.ReleaseCatalog); err != nil {
+			return nil, fmt.Errorf("load release catalog: %w", err)
+		}
+	}
+	st, err := store.Open(ctx, cfg.Database)
+	if err != nil {
+		return nil, err
+	}
+	svc, err := jobs.NewService(st, jobs.Config{
+		Region: cfg.Region, AccountID: cfg.AccountID, Releases: catalog,
+		Roles: roles(cfg.ExecutionRoles), ContainerProviders: providers(cfg.ContainerProviders), Logger: log,
+	})
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	access := make([]AccessKey, len(keys))
+	for i, k := range keys {
+		access[i] = AccessKey{AccessKeyID: k.AccessKeyID, SecretAccessKey: k.SecretAccessKey, Principal: k.Principal}
+	}
+	h := New(svc, NewAuthenticator(cfg.Region, access, nil), Options{Logger: log})
+	return &App{Config: cfg, Store: st, Service: svc, Handler: h, Generated: generated, log: log}, nil
+}
+
+// Serve answers requests on ln until ctx ends, then shuts down gracefully (in-flight requests
+// get up to 10 s).
+func (a *App) Serve(ctx context.Context, ln net.Listener) error {
+	srv := &http.Server{Handler: a.Handler, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(a.log.Handler(), slog.LevelWarn)}
+	errc := make(chan error, 1)
+	go func() {
+		if a.Config.TLS.CertFile != "" {
+			errc <- srv.ServeTLS(ln, a.Config.TLS.CertFile, a.Config.TLS.KeyFile)
+			return
+		}
+		errc <- srv.Serve(ln)
+	}()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	err := srv.Shutdown(shutdown)
+	if serveErr := <-errc; !errors.Is(serveErr, http.ErrServerClosed) {
+		err = errors.Join(err, serveErr)
+	}
+	return err
+}
+
+// Close closes the store.
+func (a *App) Close() error { return a.Store.Close() }
+
+// roles adapts the configured execution roles to jobs.Roles.
+type roles []config.ExecutionRole
+
+func (r roles) Allowed(arn, virtualClusterID string) bool {
+	for _, role := range r {
+		if role.Arn != arn {
+			continue
+		}
+		if len(role.VirtualClusters) == 0 {
+			return true
+		}
+		for _, vc := range role.VirtualClusters {
+			if vc == "*" || vc == virtualClusterID {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// providers adapts the configured Kubernetes clusters to jobs.ContainerProviders.
+type providers []config.ContainerProvider
+
+func (p providers) Known(id string) bool {
+	for _, c := range p {
+		if c.ID == id {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,146 @@
+package api_test
+
+import (
+	"fmt"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/emrcontainers"
+	"github.com/aws/aws-sdk-go-v2/service/emrcontainers/types"
+
+	"github.com/sparkplane/sparkplane/internal/apitest"
+	"github.com/sparkplane/sparkplane/internal/jobs"
+	"github.com/sparkplane/sparkplane/internal/store/storetest"
+)
+
+// reportLatencies adds p50/p99 (ms) and req/s metrics for the measured calls.
+func reportLatencies(b *testing.B, lat []time.Duration, elapsed time.Duration) {
+	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
+	pct := func(p float64) float64 { return float64(lat[int(p*float64(len(lat)-1))].Microseconds()) / 1000 }
+	b.ReportMetric(pct(0.50), "p50_ms")
+	b.ReportMetric(pct(0.99), "p99_ms")
+	b.ReportMetric(float64(len(lat))/elapsed.Seconds(), "req/s")
+}
+
+// BenchmarkStartJobRun measures StartJobRun through the whole stack (aws-sdk-go-v2 client,
+// HTTP, SigV4 verification, validation, durable SQLite commit) at 1, 8 and 64 clients.
+func BenchmarkStartJobRun(b *testing.B) {
+	for _, clients := range []int{1, 8, 64} {
+		b.Run(fmt.Sprintf("clients=%d", clients), func(b *testing.B) {
+			srv := apitest.Start(b)
+			c := srv.Client()
+			vc := createVCB(b, c)
+			var next atomic.Int64
+			lat := make([]time.Duration, b.N)
+			var wg sync.WaitGroup
+			b.ResetTimer()
+			start := time.Now()
+			for range clients {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					for {
+						i := next.Add(1) - 1
+						if i >= int64(b.N) {
+							return
+						}
+						t0 := time.Now()
+						if _, err := c.StartJobRun(b.Context(), startInput(vc, "bench")); err != nil {
+							b.Error(err)
+							return
+						}
+						lat[i] = time.Since(t0)
+					}
+				}()
+			}
+			wg.Wait()
+			elapsed := time.Since(start)
+			b.StopTimer()
+			reportLatencies(b, lat, elapsed)
+		})
+	}
+}
+
+func createVCB(b *testing.B, c *emrcontainers.Client) string {
+	out, err := c.CreateVirtualCluster(b.Context(), &emrcontainers.CreateVirtualClusterInput{Name: aws.String("bench"),
+		ContainerProvider: &types.ContainerProvider{Id: aws.String(apitest.ContainerProvider), Type: types.ContainerProviderTypeEks}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return *out.Id
+}
+
+// BenchmarkListJobRuns measures ListJobRuns (first page of 50, a page deep in the list, and a
+// state filter) through the whole stack with 100k and 1M stored runs in one virtual cluster.
+func BenchmarkListJobRuns(b *testing.B) {
+	for _, rows := range []int{100_000, 1_000_000} {
+		b.Run(fmt.Sprintf("rows=%d", rows), func(b *testing.B) {
+			if testing.Short() && rows > 100_000 {
+				b.Skip("1M rows take a minute to seed; run without -short")
+			}
+			srv := apitest.Start(b)
+			c := srv.Client()
+			vc := createVCB(b, c)
+			seed(b, srv, vc, rows)
+			// A token from deep in the list, to measure keyset pagination far from the start.
+			deep := ""
+			p := emrcontainers.NewListJobRunsPaginator(c, &emrcontainers.ListJobRunsInput{VirtualClusterId: aws.String(vc), MaxResults: aws.Int32(500)})
+			for range 20 {
+				out, err := p.NextPage(b.Context())
+				if err != nil {
+					b.Fatal(err)
+				}
+				deep = *out.NextToken
+			}
+			inputs := []*emrcontainers.ListJobRunsInput{
+				{VirtualClusterId: aws.String(vc), MaxResults: aws.Int32(50)},
+				{VirtualClusterId: aws.String(vc), MaxResults: aws.Int32(50), NextToken: aws.String(deep)},
+				{VirtualClusterId: aws.String(vc), MaxResults: aws.Int32(50), States: []types.JobRunState{types.JobRunStateFailed}},
+				{VirtualClusterId: aws.String(vc), MaxResults: aws.Int32(50), Name: aws.String("etl-7")},
+			}
+			lat := make([]time.Duration, b.N)
+			b.ResetTimer()
+			start := time.Now()
+			for i := range b.N {
+				t0 := time.Now()
+				out, err := c.ListJobRuns(b.Context(), inputs[i%len(inputs)])
+				if err != nil {
+					b.Fatal(err)
+				}
+				if len(out.JobRuns) == 0 {
+					b.Fatalf("empty page for %+v", inputs[i%len(inputs)])
+				}
+				lat[i] = time.Since(t0)
+			}
+			elapsed := time.Since(start)
+			b.StopTimer()
+			reportLatencies(b, lat, elapsed)
+		})
+	}
+}
+
+// seed bulk-loads rows job runs into vc: one in ten FAILED, the rest COMPLETED, ten names.
+func seed(b *testing.B, srv *apitest.Server, vc string, rows int) {
+	b.Helper()
+	t0 := time.Now()
+	base := time.Now().Add(-time.Duration(rows) * time.Second)
+	const batch = 20_000
+	for off := 0; off < rows; off += batch {
+		runs := make([]jobs.JobRun, 0, batch)
+		for i := off; i < off+batch && i < rows; i++ {
+			st := jobs.StateCompleted
+			if i%10 == 0 {
+				st = jobs.StateFailed
+			}
+			runs = append(runs, storetest.JobRun(fmt.Sprintf("r%018d", i), vc, fmt.Sprintf("etl-%d", i%10), st, base.Add(time.Duration(i)*time.Second)))
+		}
+		if err := srv.App.Store.ImportJobRuns(b.Context(), runs); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.Logf("seeded %d job runs in %s", rows, time.Since(t0).Round(time.Millisecond))
+}

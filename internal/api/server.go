@@ -1,0 +1,229 @@
+package api
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"time"
+
+	smithytime "github.com/aws/smithy-go/time"
+
+	"github.com/sparkplane/sparkplane/internal/jobs"
+)
+
+// DefaultMaxBodyBytes is the largest request body accepted.
+const DefaultMaxBodyBytes = 1 << 20
+
+// Options tune a Server.
+type Options struct {
+	// MaxBodyBytes bounds request bodies (default DefaultMaxBodyBytes); larger ones get 413.
+	MaxBodyBytes int64
+	// Logger receives request errors; nil means slog.Default().
+	Logger *slog.Logger
+}
+
+// Server is the emr-containers HTTP handler.
+type Server struct {
+	svc     *jobs.Service
+	auth    *Authenticator
+	log     *slog.Logger
+	maxBody int64
+	mux     *http.ServeMux
+}
+
+// New returns the handler serving svc behind auth.
+func New(svc *jobs.Service, auth *Authenticator, opts Options) *Server {
+	s := &Server{svc: svc, auth: auth, log: opts.Logger, maxBody: opts.MaxBodyBytes, mux: http.NewServeMux()}
+	if s.log == nil {
+		s.log = slog.Default()
+	}
+	if s.maxBody <= 0 {
+		s.maxBody = DefaultMaxBodyBytes
+	}
+	s.routes()
+	return s
+}
+
+type principalKey struct{}
+
+// handlerFunc is an operation: it returns the response body or an error.
+type handlerFunc func(r *http.Request, body []byte) (any, error)
+
+func (s *Server) routes() {
+	h := map[string]handlerFunc{
+		"POST /virtualclusters":                                   s.createVirtualCluster,
+		"GET /virtualclusters":                                    s.listVirtualClusters,
+		"GET /virtualclusters/{id}":                               s.describeVirtualCluster,
+		"DELETE /virtualclusters/{id}":                            s.deleteVirtualCluster,
+		"POST /virtualclusters/{virtualClusterId}/jobruns":        s.startJobRun,
+		"GET /virtualclusters/{virtualClusterId}/jobruns":         s.listJobRuns,
+		"GET /virtualclusters/{virtualClusterId}/jobruns/{id}":    s.describeJobRun,
+		"DELETE /virtualclusters/{virtualClusterId}/jobruns/{id}": s.cancelJobRun,
+		"POST /jobtemplates":                                      s.createJobTemplate,
+		"GET /jobtemplates":                                       s.listJobTemplates,
+		"GET /jobtemplates/{id}":                                  s.describeJobTemplate,
+		"DELETE /jobtemplates/{id}":                               s.deleteJobTemplate,
+		"POST /securityconfigurations":                            s.createSecurityConfiguration,
+		"GET /securityconfigurations":                             s.listSecurityConfigurations,
+		"GET /securityconfigurations/{id}":                        s.describeSecurityConfiguration,
+		"POST /tags/{resourceArn...}":                             s.tagResource,
+		"DELETE /tags/{resourceArn...}":                           s.untagResource,
+		"GET /tags/{resourceArn...}":                              s.listTags,
+		"/virtualclusters/{virtualClusterId}/endpoints":           s.managedEndpoints,
+		"/virtualclusters/{virtualClusterId}/endpoints/{id...}":   s.managedEndpoints,
+	}
+	for pattern, fn := range h {
+		s.mux.Handle(pattern, s.operation(fn))
+	}
+	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, r, s.log, &apiError{http.StatusNotFound, "UnknownOperationException", fmt.Sprintf("no emr-containers operation at %s %s", r.Method, r.URL.Path)})
+	})
+}
+
+// ServeHTTP answers /healthz without authentication and everything else after checking the
+// body size and the signature.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Path == "/healthz" && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
+		w.Header().Set("Content-Type", "text/plain")
+		io.WriteString(w, "ok")
+		return
+	}
+	w.Header().Set("X-Amzn-Requestid", requestID())
+	if r.ContentLength > s.maxBody {
+		writeError(w, r, s.log, &apiError{http.StatusRequestEntityTooLarge, CodeValidation, fmt.Sprintf("request body: must be at most %d bytes", s.maxBody)})
+		return
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.maxBody))
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			writeError(w, r, s.log, &apiError{http.StatusRequestEntityTooLarge, CodeValidation, fmt.Sprintf("request body: must be at most %d bytes", s.maxBody)})
+			return
+		}
+		writeError(w, r, s.log, &apiError{http.StatusBadRequest, CodeValidation, "request body could not be read"})
+		return
+	}
+	principal, err := s.auth.Verify(r.Context(), r, body)
+	if err != nil {
+		s.log.Debug("request rejected", "method", r.Method, "path", r.URL.Path, "reason", err.Error())
+		writeError(w, r, s.log, err)
+		return
+	}
+	ctx := context.WithValue(r.Context(), principalKey{}, principal)
+	r = r.WithContext(ctx)
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	s.mux.ServeHTTP(w, r)
+}
+
+func requestID() string {
+	b := make([]byte, 16)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+func principal(r *http.Request) string {
+	p, _ := r.Context().Value(principalKey{}).(string)
+	return p
+}
+
+func (s *Server) operation(fn handlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body) // already buffered by ServeHTTP
+		start := time.Now()
+		out, err := fn(r, body)
+		if err != nil {
+			writeError(w, r, s.log, err)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		if err := json.NewEncoder(w).Encode(out); err != nil {
+			s.log.Warn("write response", "path", r.URL.Path, "err", err)
+		}
+		s.log.Debug("request", "method", r.Method, "path", r.URL.Path, "duration", time.Since(start))
+	})
+}
+
+// decode reads a JSON request body into v; type errors name the member.
+func decode(body []byte, v any) error {
+	if len(bytes.TrimSpace(body)) == 0 {
+		body = []byte("{}")
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	if err := dec.Decode(v); err != nil {
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) {
+			field := te.Field
+			if field == "" {
+				field = "body"
+			}
+			return &jobs.ValidationError{Field: field, Rule: fmt.Sprintf("must be a JSON %s, got %s", jsonKind(te.Type.Kind().String()), te.Value)}
+		}
+		return &jobs.ValidationError{Field: "body", Rule: "must be a valid JSON object: " + err.Error()}
+	}
+	if dec.More() {
+		return &jobs.ValidationError{Field: "body", Rule: "must hold exactly one JSON object"}
+	}
+	return nil
+}
+
+func jsonKind(goKind string) string {
+	switch goKind {
+	case "string":
+		return "string"
+	case "int", "int32", "int64", "float64":
+		return "number"
+	case "bool":
+		return "boolean"
+	case "slice":
+		return "array"
+	default:
+		return "object"
+	}
+}
+
+// timeFilter reads createdAfter, createdBefore, maxResults and nextToken from the query.
+func timeFilter(r *http.Request) (jobs.TimeFilter, error) {
+	q := r.URL.Query()
+	var f jobs.TimeFilter
+	for _, p := range []struct {
+		name string
+		dst  *time.Time
+	}{{"createdAfter", &f.CreatedAfter}, {"createdBefore", &f.CreatedBefore}} {
+		if v := q.Get(p.name); v != "" {
+			t, err := smithytime.ParseDateTime(v)
+			if err != nil {
+				return f, &jobs.ValidationError{Field: p.name, Rule: "must be an ISO-8601 date-time such as 2024-01-31T12:00:00Z"}
+			}
+			*p.dst = t
+		}
+	}
+	if v := q.Get("maxResults"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			return f, &jobs.ValidationError{Field: "maxResults", Rule: "must be a positive integer"}
+		}
+		f.Limit = n
+	}
+	f.Token = q.Get("nextToken")
+	return f, nil
+}
+
+func states[T ~string](r *http.Request) []T {
+	var out []T
+	for _, v := range r.URL.Query()["states"] {
+		out = append(out, T(v))
+	}
+	return out
+}
+
+func (s *Server) managedEndpoints(*http.Request, []byte) (any, error) {
+	return nil, &jobs.ValidationError{Field: "virtualClusterId", Rule: "managed endpoints are not supported by sparkplane yet"}
+}

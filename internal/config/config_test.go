@@ -1,0 +1,89 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/spf13/pflag"
+)
+
+func TestLoadPrecedenceAndValidation(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "c.yaml")
+	if err := os.WriteFile(file, []byte("listen: 127.0.0.1:9000\nregion: eu-west-1\ndataDir: "+dir+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	example, err := filepath.Abs("../../deploy/config.example.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name    string
+		args    []string
+		env     map[string]string
+		check   func(Config) bool
+		wantErr string
+	}{
+		{"defaults", nil, nil, func(c Config) bool {
+			return c.Listen == "127.0.0.1:8790" && c.Region == "us-east-1" && c.AccountID == "000000000000" && strings.HasSuffix(c.DataDir, "sparkplane") &&
+				c.Database == filepath.Join(c.DataDir, "sparkplane.db")
+		}, ""},
+		{"file", []string{"--config", file}, nil, func(c Config) bool { return c.Listen == "127.0.0.1:9000" && c.Region == "eu-west-1" }, ""},
+		{"env over file", []string{"--config", file}, map[string]string{"SPARKPLANE_REGION": "us-west-2"}, func(c Config) bool { return c.Region == "us-west-2" }, ""},
+		{"flag over env", []string{"--config", file, "--region", "ap-south-1"}, map[string]string{"SPARKPLANE_REGION": "us-west-2"}, func(c Config) bool { return c.Region == "ap-south-1" }, ""},
+		{"example file", []string{"--config", example}, nil, func(c Config) bool { return len(c.ExecutionRoles) == 1 && c.ContainerProviders[0].ID == "sandbox" }, ""},
+		{"bad account", []string{"--account-id", "123"}, nil, nil, "accountId"},
+		{"bad listen", []string{"--listen", "nohost"}, nil, nil, "listen"},
+		{"unknown yaml field", nil, map[string]string{"SPARKPLANE_CONFIG": writeFile(t, "lisen: x\n")}, nil, "lisen"},
+		{"bad role", nil, map[string]string{"SPARKPLANE_CONFIG": writeFile(t, "executionRoles: [{arn: nope}]\n")}, nil, "executionRoles[0].arn"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			fs := pflag.NewFlagSet("t", pflag.ContinueOnError)
+			f := RegisterFlags(fs)
+			if err := fs.Parse(tc.args); err != nil {
+				t.Fatal(err)
+			}
+			c, err := Load(f, func(k string) string { return tc.env[k] })
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("got %v, want error naming %s", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil || !tc.check(c) {
+				t.Fatalf("got %+v, %v", c, err)
+			}
+		})
+	}
+}
+
+func writeFile(t *testing.T, body string) string {
+	p := filepath.Join(t.TempDir(), "c.yaml")
+	if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestEnsureCredentialsGeneratesOnce(t *testing.T) {
+	c := Defaults()
+	c.DataDir = t.TempDir()
+	c.CredentialsFile = filepath.Join(c.DataDir, "sub", "credentials")
+	keys, gen, err := c.EnsureCredentials()
+	if err != nil || gen == nil || len(keys) != 1 || keys[0].Principal != "arn:aws:iam::000000000000:user/"+gen.AccessKeyID {
+		t.Fatalf("first start: %v %v %v", keys, gen, err)
+	}
+	st, err := os.Stat(c.CredentialsFile)
+	if err != nil || st.Mode().Perm() != 0o600 {
+		t.Fatalf("credentials file mode: %v %v", st, err)
+	}
+	keys2, gen2, err := c.EnsureCredentials()
+	if err != nil || gen2 != nil || len(keys2) != 1 || keys2[0].SecretAccessKey != gen.SecretAccessKey {
+		t.Fatalf("second start: %v %v %v", keys2, gen2, err)
+	}
+	if s := keys2[0].String(); strings.Contains(s, gen.SecretAccessKey) {
+		t.Fatal("Credential.String leaks the secret")
+	}
+}

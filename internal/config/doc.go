@@ -1,0 +1,42 @@
+// Package config is the typed configuration of `sparkplane server`, loaded with this
+// precedence (lowest first): built-in defaults, the YAML file named by --config (or
+// SPARKPLANE_CONFIG), SPARKPLANE_* environment variables, command-line flags.
+//
+// With no configuration at all the server listens on 127.0.0.1:8790, keeps its SQLite database
+// in ${XDG_DATA_HOME:-~/.local/share}/sparkplane, uses region us-east-1 and account
+// 000000000000, and on first start generates an access key, saves it with 0600 permissions in
+// <dataDir>/credentials and prints it once.
+//
+// # YAML schema
+//
+//	listen: 127.0.0.1:8790          # host:port; flag --listen, env SPARKPLANE_LISTEN
+//	dataDir: /var/lib/sparkplane    # flag --data-dir, env SPARKPLANE_DATA_DIR
+//	database: /var/lib/sparkplane/sparkplane.db  # SQLite file; default <dataDir>/sparkplane.db
+//	region: us-east-1               # flag --region, env SPARKPLANE_REGION; SigV4 scope and ARNs
+//	accountId: "000000000000"       # 12 digits; flag --account-id, env SPARKPLANE_ACCOUNT_ID
+//	releaseCatalog: ""              # optional catalog file; default: the built-in catalog
+//	logLevel: info                  # debug|info|warn|error; env SPARKPLANE_LOG_LEVEL
+//	tls:                            # optional; serve HTTPS when both are set
+//	  certFile: /etc/sparkplane/tls.crt
+//	  keyFile: /etc/sparkplane/tls.key
+//	credentialsFile: /var/lib/sparkplane/credentials  # flag --credentials-file
+//	credentials:                    # access keys accepted for SigV4, in addition to the file
+//	  - accessKeyId: AKIAEXAMPLE0000000001
+//	    secretAccessKey: "..."      # never logged
+//	    principal: arn:aws:iam::000000000000:user/alice   # becomes createdBy; default user/<key id>
+//	executionRoles:                 # roles StartJobRun may name
+//	  - arn: arn:aws:iam::000000000000:role/spark-jobs
+//	    virtualClusters: ["*"]      # virtual cluster ids allowed to use it; "*" = all
+//	containerProviders:             # Kubernetes clusters CreateVirtualCluster may name
+//	  - id: sandbox                 # containerProvider.id in the API
+//	    kubeconfig: /var/lib/sparkplane/sandbox/kubeconfig
+//	    context: ""                 # optional kubeconfig context
+//
+// The credentials file uses the AWS shared-credentials INI format, so the same file works as
+// AWS_SHARED_CREDENTIALS_FILE for the aws CLI and SDKs:
+//
+//	[default]
+//	aws_access_key_id = SPK...
+//	aws_secret_access_key = ...
+//	sparkplane_principal = arn:aws:iam::000000000000:user/admin   # optional
+package config

@@ -1,0 +1,103 @@
+package jobs
+
+import (
+	"context"
+	"time"
+)
+
+// Store is the persistence the domain needs. SQLite (internal/store) and later PostgreSQL
+// implement it and share one conformance suite (internal/store/storetest).
+//
+// Create methods take the clientToken and a hash of the request it came with: when the token
+// was already used in the same scope (the virtual cluster for job runs, the account for the
+// rest), they return the stored resource if the hash matches and ErrIdempotencyMismatch if not,
+// and store nothing. Get and update methods return an error wrapping ErrNotFound for an
+// unknown id.
+type Store interface {
+	// CreateVirtualCluster fails with ErrConflict when another RUNNING virtual cluster uses the
+	// same container provider id and namespace.
+	CreateVirtualCluster(ctx context.Context, vc VirtualCluster, token Idempotency) (VirtualCluster, error)
+	GetVirtualCluster(ctx context.Context, id string) (VirtualCluster, error)
+	ListVirtualClusters(ctx context.Context, f VirtualClusterFilter) ([]VirtualCluster, string, error)
+	// SetVirtualClusterState moves a virtual cluster to state and returns it.
+	SetVirtualClusterState(ctx context.Context, id string, state VirtualClusterState) (VirtualCluster, error)
+
+	// CreateJobRun stores a new job run; it is durable when the call returns nil.
+	CreateJobRun(ctx context.Context, run JobRun, token Idempotency) (JobRun, error)
+	GetJobRun(ctx context.Context, id string) (JobRun, error)
+	ListJobRuns(ctx context.Context, f JobRunFilter) ([]JobRun, string, error)
+	// ListActiveJobRuns returns non-terminal job runs of every virtual cluster, oldest first,
+	// at most limit (all when limit <= 0).
+	ListActiveJobRuns(ctx context.Context, limit int) ([]JobRun, error)
+	// UpdateJobRun reads the run, fails with ErrConflict if its Version is not
+	// expectedVersion (skip the check with a negative expectedVersion), applies mutate, and
+	// stores the result with Version+1. An error from mutate aborts and is returned.
+	UpdateJobRun(ctx context.Context, id string, expectedVersion int64, mutate func(*JobRun) error) (JobRun, error)
+
+	CreateJobTemplate(ctx context.Context, t JobTemplate, token Idempotency) (JobTemplate, error)
+	GetJobTemplate(ctx context.Context, id string) (JobTemplate, error)
+	ListJobTemplates(ctx context.Context, f TimeFilter) ([]JobTemplate, string, error)
+	DeleteJobTemplate(ctx context.Context, id string) error
+
+	CreateSecurityConfiguration(ctx context.Context, sc SecurityConfiguration, token Idempotency) (SecurityConfiguration, error)
+	GetSecurityConfiguration(ctx context.Context, id string) (SecurityConfiguration, error)
+	ListSecurityConfigurations(ctx context.Context, f TimeFilter) ([]SecurityConfiguration, string, error)
+
+	// UpdateTags adds set and removes remove on the resource, returning its tags afterwards.
+	UpdateTags(ctx context.Context, ref ResourceRef, set map[string]string, remove []string) (map[string]string, error)
+}
+
+// Idempotency binds a clientToken to the hash of the request it came with. A zero Token
+// disables the check.
+type Idempotency struct {
+	Token string
+	Hash  string
+}
+
+// Page is the pagination part of every list query. Token is the opaque nextToken of the
+// previous page ("" for the first); Limit is the page size.
+type Page struct {
+	Limit int
+	Token string
+}
+
+// TimeFilter restricts a list to resources created in [CreatedAfter, CreatedBefore]; zero
+// times mean no bound.
+type TimeFilter struct {
+	CreatedAfter  time.Time
+	CreatedBefore time.Time
+	Page
+}
+
+// VirtualClusterFilter holds every filter of ListVirtualClusters.
+type VirtualClusterFilter struct {
+	ContainerProviderID   string
+	ContainerProviderType string
+	States                []VirtualClusterState
+	TimeFilter
+}
+
+// JobRunFilter holds every filter of ListJobRuns.
+type JobRunFilter struct {
+	VirtualClusterID string
+	Name             string
+	States           []JobRunState
+	TimeFilter
+}
+
+// ResourceKind names what an ARN points at.
+type ResourceKind string
+
+// Resource kinds that carry tags.
+const (
+	KindVirtualCluster        ResourceKind = "virtualclusters"
+	KindJobRun                ResourceKind = "jobruns"
+	KindJobTemplate           ResourceKind = "jobtemplates"
+	KindSecurityConfiguration ResourceKind = "securityconfigurations"
+)
+
+// ResourceRef identifies a taggable resource.
+type ResourceRef struct {
+	Kind ResourceKind
+	ID   string
+}

@@ -1,0 +1,260 @@
+package jobs
+
+import "time"
+
+// VirtualClusterState is the lifecycle state of a virtual cluster.
+type VirtualClusterState string
+
+// Virtual cluster states, as the emr-containers API names them.
+const (
+	VirtualClusterRunning     VirtualClusterState = "RUNNING"
+	VirtualClusterTerminating VirtualClusterState = "TERMINATING"
+	VirtualClusterTerminated  VirtualClusterState = "TERMINATED"
+	VirtualClusterArrested    VirtualClusterState = "ARRESTED"
+)
+
+// JobRunState is the lifecycle state of a job run; see CanTransition for the allowed moves.
+type JobRunState string
+
+// Job run states, as the emr-containers API names them.
+const (
+	StatePending       JobRunState = "PENDING"
+	StateSubmitted     JobRunState = "SUBMITTED"
+	StateRunning       JobRunState = "RUNNING"
+	StateFailed        JobRunState = "FAILED"
+	StateCancelled     JobRunState = "CANCELLED"
+	StateCancelPending JobRunState = "CANCEL_PENDING"
+	StateCompleted     JobRunState = "COMPLETED"
+)
+
+// FailureReason says which party a FAILED job run's failure belongs to.
+type FailureReason string
+
+// Failure reasons, as the emr-containers API names them.
+const (
+	FailureInternalError      FailureReason = "INTERNAL_ERROR"
+	FailureUserError          FailureReason = "USER_ERROR"
+	FailureValidationError    FailureReason = "VALIDATION_ERROR"
+	FailureClusterUnavailable FailureReason = "CLUSTER_UNAVAILABLE"
+)
+
+// ContainerProviderEKS is the only container provider type the API defines.
+const ContainerProviderEKS = "EKS"
+
+// ContainerProvider says which Kubernetes cluster (by the id the server configuration gives it)
+// and which namespace a virtual cluster maps to.
+type ContainerProvider struct {
+	Type string         `json:"type"`
+	ID   string         `json:"id"`
+	Info *ContainerInfo `json:"info,omitempty"`
+}
+
+// ContainerInfo is the union of provider details; only eksInfo exists.
+type ContainerInfo struct {
+	EKSInfo *EKSInfo `json:"eksInfo,omitempty"`
+}
+
+// EKSInfo names the namespace (and optional node label) of a virtual cluster.
+type EKSInfo struct {
+	Namespace string `json:"namespace,omitempty"`
+	NodeLabel string `json:"nodeLabel,omitempty"`
+}
+
+// Namespace returns the Kubernetes namespace of the provider, or "" when none was given.
+func (p ContainerProvider) Namespace() string {
+	if p.Info == nil || p.Info.EKSInfo == nil {
+		return ""
+	}
+	return p.Info.EKSInfo.Namespace
+}
+
+// VirtualCluster is a namespace on a registered Kubernetes cluster that job runs target.
+type VirtualCluster struct {
+	ID                      string              `json:"id"`
+	Name                    string              `json:"name"`
+	ARN                     string              `json:"arn"`
+	State                   VirtualClusterState `json:"state"`
+	ContainerProvider       ContainerProvider   `json:"containerProvider"`
+	CreatedAt               time.Time           `json:"createdAt"`
+	Tags                    map[string]string   `json:"tags,omitempty"`
+	SecurityConfigurationID string              `json:"securityConfigurationId,omitempty"`
+}
+
+// JobDriver is the union of the two ways to run Spark.
+type JobDriver struct {
+	SparkSubmitJobDriver *SparkSubmitJobDriver `json:"sparkSubmitJobDriver,omitempty"`
+	SparkSQLJobDriver    *SparkSQLJobDriver    `json:"sparkSqlJobDriver,omitempty"`
+}
+
+// SparkSubmitJobDriver runs an application the way spark-submit would.
+type SparkSubmitJobDriver struct {
+	EntryPoint            string   `json:"entryPoint"`
+	EntryPointArguments   []string `json:"entryPointArguments,omitempty"`
+	SparkSubmitParameters string   `json:"sparkSubmitParameters,omitempty"`
+}
+
+// SparkSQLJobDriver runs a Spark SQL script.
+type SparkSQLJobDriver struct {
+	EntryPoint         string `json:"entryPoint,omitempty"`
+	SparkSQLParameters string `json:"sparkSqlParameters,omitempty"`
+}
+
+// Configuration is one classification of application settings, possibly nested.
+type Configuration struct {
+	Classification string            `json:"classification"`
+	Properties     map[string]string `json:"properties,omitempty"`
+	Configurations []Configuration   `json:"configurations,omitempty"`
+}
+
+// ConfigurationOverrides are the Spark settings and monitoring options of a job run.
+type ConfigurationOverrides struct {
+	ApplicationConfiguration []Configuration          `json:"applicationConfiguration,omitempty"`
+	MonitoringConfiguration  *MonitoringConfiguration `json:"monitoringConfiguration,omitempty"`
+}
+
+// MonitoringConfiguration says where a job run's logs and UI go.
+type MonitoringConfiguration struct {
+	PersistentAppUI                   string                             `json:"persistentAppUI,omitempty"`
+	CloudWatchMonitoringConfiguration *CloudWatchMonitoringConfiguration `json:"cloudWatchMonitoringConfiguration,omitempty"`
+	S3MonitoringConfiguration         *S3MonitoringConfiguration         `json:"s3MonitoringConfiguration,omitempty"`
+	ContainerLogRotationConfiguration *ContainerLogRotationConfiguration `json:"containerLogRotationConfiguration,omitempty"`
+	ManagedLogs                       *ManagedLogs                       `json:"managedLogs,omitempty"`
+}
+
+// CloudWatchMonitoringConfiguration names a CloudWatch log group for driver and executor logs.
+type CloudWatchMonitoringConfiguration struct {
+	LogGroupName        string `json:"logGroupName"`
+	LogStreamNamePrefix string `json:"logStreamNamePrefix,omitempty"`
+}
+
+// S3MonitoringConfiguration names the S3 URI logs are shipped to.
+type S3MonitoringConfiguration struct {
+	LogURI string `json:"logUri"`
+}
+
+// ContainerLogRotationConfiguration bounds the log files kept per container.
+type ContainerLogRotationConfiguration struct {
+	RotationSize   string `json:"rotationSize"`
+	MaxFilesToKeep int32  `json:"maxFilesToKeep"`
+}
+
+// ManagedLogs is accepted and stored for compatibility; sparkplane has no managed log service.
+type ManagedLogs struct {
+	AllowAWSToRetainLogs string `json:"allowAWSToRetainLogs,omitempty"`
+	EncryptionKeyArn     string `json:"encryptionKeyArn,omitempty"`
+}
+
+// RetryPolicyConfiguration bounds how many driver attempts a job run gets.
+type RetryPolicyConfiguration struct {
+	MaxAttempts int32 `json:"maxAttempts"`
+}
+
+// RetryPolicyExecution reports the driver attempt a job run is on.
+type RetryPolicyExecution struct {
+	CurrentAttemptCount int32 `json:"currentAttemptCount"`
+}
+
+// JobRun is one submitted Spark application. The jobDriver, configurationOverrides,
+// releaseLabel and executionRoleArn held here are the resolved input, after job template
+// substitution, from which a controller builds the Spark objects.
+type JobRun struct {
+	ID                       string                    `json:"id"`
+	Name                     string                    `json:"name,omitempty"`
+	ARN                      string                    `json:"arn"`
+	VirtualClusterID         string                    `json:"virtualClusterId"`
+	ClientToken              string                    `json:"clientToken,omitempty"`
+	State                    JobRunState               `json:"state"`
+	ExecutionRoleArn         string                    `json:"executionRoleArn"`
+	ReleaseLabel             string                    `json:"releaseLabel"`
+	JobDriver                JobDriver                 `json:"jobDriver"`
+	ConfigurationOverrides   *ConfigurationOverrides   `json:"configurationOverrides,omitempty"`
+	CreatedAt                time.Time                 `json:"createdAt"`
+	CreatedBy                string                    `json:"createdBy,omitempty"`
+	FinishedAt               *time.Time                `json:"finishedAt,omitempty"`
+	StateDetails             string                    `json:"stateDetails,omitempty"`
+	FailureReason            FailureReason             `json:"failureReason,omitempty"`
+	Tags                     map[string]string         `json:"tags,omitempty"`
+	RetryPolicyConfiguration *RetryPolicyConfiguration `json:"retryPolicyConfiguration,omitempty"`
+	RetryPolicyExecution     *RetryPolicyExecution     `json:"retryPolicyExecution,omitempty"`
+
+	// JobTemplateID is the template the run was started from, if any (sparkplane extension).
+	JobTemplateID string `json:"jobTemplateId,omitempty"`
+	// Version increases by one on every stored change; UpdateJobRun compares it.
+	Version int64 `json:"-"`
+	// Extensions is free-form state owned by the lifecycle controller (attempt names, objects
+	// it created); it is stored with the run and never shown in the AWS shapes.
+	Extensions map[string]string `json:"-"`
+}
+
+// Terminal reports whether s is an end state.
+func (s JobRunState) Terminal() bool {
+	return s == StateCompleted || s == StateFailed || s == StateCancelled
+}
+
+// NonTerminalStates are the states a controller still has work for.
+var NonTerminalStates = []JobRunState{StatePending, StateSubmitted, StateRunning, StateCancelPending}
+
+// TemplateParameterConfiguration declares one ${name} of a job template.
+type TemplateParameterConfiguration struct {
+	Type         string  `json:"type,omitempty"`
+	DefaultValue *string `json:"defaultValue,omitempty"`
+}
+
+// Template parameter types.
+const (
+	ParameterString = "STRING"
+	ParameterNumber = "NUMBER"
+)
+
+// ParametricConfigurationOverrides is ConfigurationOverrides where enum fields may hold a
+// ${parameter} and are checked only after substitution.
+type ParametricConfigurationOverrides struct {
+	ApplicationConfiguration []Configuration                    `json:"applicationConfiguration,omitempty"`
+	MonitoringConfiguration  *ParametricMonitoringConfiguration `json:"monitoringConfiguration,omitempty"`
+}
+
+// ParametricMonitoringConfiguration is MonitoringConfiguration inside a job template.
+type ParametricMonitoringConfiguration struct {
+	PersistentAppUI                   string                             `json:"persistentAppUI,omitempty"`
+	CloudWatchMonitoringConfiguration *CloudWatchMonitoringConfiguration `json:"cloudWatchMonitoringConfiguration,omitempty"`
+	S3MonitoringConfiguration         *S3MonitoringConfiguration         `json:"s3MonitoringConfiguration,omitempty"`
+}
+
+// JobTemplateData is the StartJobRun input a template supplies, with ${name} placeholders.
+type JobTemplateData struct {
+	ExecutionRoleArn       string                                    `json:"executionRoleArn"`
+	ReleaseLabel           string                                    `json:"releaseLabel"`
+	JobDriver              JobDriver                                 `json:"jobDriver"`
+	ConfigurationOverrides *ParametricConfigurationOverrides         `json:"configurationOverrides,omitempty"`
+	JobTags                map[string]string                         `json:"jobTags,omitempty"`
+	ParameterConfiguration map[string]TemplateParameterConfiguration `json:"parameterConfiguration,omitempty"`
+}
+
+// JobTemplate is a stored, parameterised StartJobRun input.
+type JobTemplate struct {
+	ID              string            `json:"id"`
+	Name            string            `json:"name"`
+	ARN             string            `json:"arn"`
+	CreatedAt       time.Time         `json:"createdAt"`
+	CreatedBy       string            `json:"createdBy,omitempty"`
+	Tags            map[string]string `json:"tags,omitempty"`
+	JobTemplateData JobTemplateData   `json:"jobTemplateData"`
+	KMSKeyArn       string            `json:"kmsKeyArn,omitempty"`
+}
+
+// SecurityConfiguration is stored and returned as given; sparkplane does not act on it yet.
+type SecurityConfiguration struct {
+	ID                        string                    `json:"id"`
+	Name                      string                    `json:"name"`
+	ARN                       string                    `json:"arn"`
+	CreatedAt                 time.Time                 `json:"createdAt"`
+	CreatedBy                 string                    `json:"createdBy,omitempty"`
+	Tags                      map[string]string         `json:"tags,omitempty"`
+	SecurityConfigurationData SecurityConfigurationData `json:"securityConfigurationData"`
+}
+
+// SecurityConfigurationData is the opaque-to-sparkplane body of a security configuration. It is
+// kept as raw JSON objects so every nested field the client sent is returned unchanged.
+type SecurityConfigurationData struct {
+	AuthorizationConfiguration map[string]any `json:"authorizationConfiguration,omitempty"`
+}
