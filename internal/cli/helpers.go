@@ -1,0 +1,51 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"reflect"
+
+	"github.com/spf13/cobra"
+)
+
+// contextT shortens the signatures of the page fetchers.
+type contextT = context.Context
+
+// optional returns nil for an empty flag so that unset flags are not sent.
+func optional(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+// optionalParam parses a JSON/shorthand flag only when it was given.
+func optionalParam(flag, raw string, dst any) error {
+	if raw == "" {
+		return nil
+	}
+	return parseParam(flag, raw, dst)
+}
+
+// checkEnumFlag checks a single-valued enum flag against the SDK enum type T.
+func checkEnumFlag[T ~string](flag, v string) error {
+	if err := checkEnum(reflect.TypeFor[T](), v); err != nil {
+		return fmt.Errorf("--%s: %w", flag, err)
+	}
+	return nil
+}
+
+// mustRequire marks flags as required; it panics only on a programming error (a typo in a
+// flag name), which the tests catch.
+func mustRequire(c *cobra.Command, names ...string) {
+	for _, n := range names {
+		if err := c.MarkFlagRequired(n); err != nil {
+			panic(err)
+		}
+	}
+}
+
+// errRequired reports a missing flag the way cobra does for flags it marks required.
+func errRequired(flag string) error {
+	return fmt.Errorf("required flag(s) %q not set", flag)
+}

@@ -1,0 +1,222 @@
+package cli
+
+import (
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/emrcontainers"
+	"github.com/aws/aws-sdk-go-v2/service/emrcontainers/types"
+	"github.com/spf13/cobra"
+)
+
+func (a *app) jobsCmd() *cobra.Command {
+	c := &cobra.Command{
+		Use:   "jobs",
+		Short: "Start, describe, list, cancel and wait for job runs",
+	}
+	c.AddCommand(a.jobStartCmd(), a.jobDescribeCmd(), a.jobListCmd(), a.jobCancelCmd(), a.jobWaitCmd())
+	return c
+}
+
+func (a *app) jobStartCmd() *cobra.Command {
+	var (
+		vc, name, role, release, driver, overrides, retry, tags, tmplID, tmplParams, clientToken, input string
+		wait                                                                                            waitFlags
+		doWait                                                                                          bool
+	)
+	c := &cobra.Command{
+		Use:   "start",
+		Short: "Start a job run (StartJobRun)",
+		Example: `  sparkplane jobs start --virtual-cluster-id abc123 --name pi \
+    --execution-role-arn arn:aws:iam::111122223333:role/spark --release-label emr-7.2.0-latest \
+    --job-driver '{"sparkSubmitJobDriver":{"entryPoint":"local:///opt/spark/examples/src/main/python/pi.py","entryPointArguments":["100"]}}'
+  sparkplane jobs start --virtual-cluster-id abc123 --job-template-id t1 \
+    --job-template-parameters Date=2024-05-01 --execution-role-arn ... --wait`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			in := &emrcontainers.StartJobRunInput{}
+			if err := optionalParam("cli-input-json", input, in); err != nil {
+				return err
+			}
+			set := func(dst **string, v string) {
+				if v != "" {
+					*dst = aws.String(v)
+				}
+			}
+			set(&in.VirtualClusterId, vc)
+			set(&in.Name, name)
+			set(&in.ExecutionRoleArn, role)
+			set(&in.ReleaseLabel, release)
+			set(&in.JobTemplateId, tmplID)
+			set(&in.ClientToken, clientToken)
+			for _, p := range []struct {
+				flag, raw string
+				dst       any
+			}{
+				{"job-driver", driver, &in.JobDriver},
+				{"configuration-overrides", overrides, &in.ConfigurationOverrides},
+				{"retry-policy-configuration", retry, &in.RetryPolicyConfiguration},
+				{"tags", tags, &in.Tags},
+				{"job-template-parameters", tmplParams, &in.JobTemplateParameters},
+			} {
+				if err := optionalParam(p.flag, p.raw, p.dst); err != nil {
+					return err
+				}
+			}
+			if in.VirtualClusterId == nil {
+				return errRequired("virtual-cluster-id")
+			}
+			if doWait {
+				if err := wait.validate(); err != nil {
+					return err
+				}
+			}
+			ctx := ctxOf(cmd)
+			cl, err := a.client(ctx)
+			if err != nil {
+				return err
+			}
+			out, err := cl.StartJobRun(ctx, in)
+			if err != nil {
+				return apiError(err)
+			}
+			if !doWait {
+				return a.printDetail(cmd.OutOrStdout(), out)
+			}
+			if a.g.output == "table" {
+				if err := a.printDetail(cmd.OutOrStdout(), out); err != nil {
+					return err
+				}
+			}
+			return a.waitJob(cmd, cl, aws.ToString(out.VirtualClusterId), aws.ToString(out.Id), wait)
+		},
+	}
+	f := c.Flags()
+	f.StringVar(&vc, "virtual-cluster-id", "", "virtual cluster to run in (required)")
+	f.StringVar(&name, "name", "", "name of the job run")
+	f.StringVar(&role, "execution-role-arn", "", "execution role the job's pods run as")
+	f.StringVar(&release, "release-label", "", "release label of the Spark runtime, e.g. emr-7.2.0-latest")
+	f.StringVar(&driver, "job-driver", "", "JobDriver JSON: {\"sparkSubmitJobDriver\":{\"entryPoint\":...,\"entryPointArguments\":[...],\"sparkSubmitParameters\":...}}")
+	f.StringVar(&overrides, "configuration-overrides", "", "ConfigurationOverrides JSON: {\"applicationConfiguration\":[...],\"monitoringConfiguration\":{...}}")
+	f.StringVar(&retry, "retry-policy-configuration", "", "RetryPolicyConfiguration JSON {\"maxAttempts\":2} or maxAttempts=2")
+	f.StringVar(&tags, "tags", "", "tags as JSON {\"k\":\"v\"} or k=v,k2=v2")
+	f.StringVar(&tmplID, "job-template-id", "", "job template to start from")
+	f.StringVar(&tmplParams, "job-template-parameters", "", "template parameter values as JSON {\"Name\":\"value\"} or Name=value,...")
+	f.StringVar(&clientToken, "client-token", "", "idempotency token (default: generated)")
+	f.StringVar(&input, "cli-input-json", "", "the whole StartJobRun request as JSON; flags given as well override its fields")
+	f.BoolVar(&doWait, "wait", false, "after starting, wait for the job run to end as 'jobs wait' does")
+	wait.addFlags(c)
+	return c
+}
+
+func (a *app) jobDescribeCmd() *cobra.Command {
+	var id, vc string
+	c := &cobra.Command{
+		Use:   "describe",
+		Short: "Describe a job run (DescribeJobRun)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx := ctxOf(cmd)
+			cl, err := a.client(ctx)
+			if err != nil {
+				return err
+			}
+			out, err := cl.DescribeJobRun(ctx, &emrcontainers.DescribeJobRunInput{Id: aws.String(id), VirtualClusterId: aws.String(vc)})
+			if err != nil {
+				return apiError(err)
+			}
+			return a.printDetail(cmd.OutOrStdout(), out)
+		},
+	}
+	c.Flags().StringVar(&id, "id", "", "ID of the job run (required)")
+	c.Flags().StringVar(&vc, "virtual-cluster-id", "", "virtual cluster of the job run (required)")
+	mustRequire(c, "id", "virtual-cluster-id")
+	return c
+}
+
+func (a *app) jobCancelCmd() *cobra.Command {
+	var id, vc string
+	c := &cobra.Command{
+		Use:   "cancel",
+		Short: "Cancel a job run (CancelJobRun)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx := ctxOf(cmd)
+			cl, err := a.client(ctx)
+			if err != nil {
+				return err
+			}
+			out, err := cl.CancelJobRun(ctx, &emrcontainers.CancelJobRunInput{Id: aws.String(id), VirtualClusterId: aws.String(vc)})
+			if err != nil {
+				return apiError(err)
+			}
+			return a.printDetail(cmd.OutOrStdout(), out)
+		},
+	}
+	c.Flags().StringVar(&id, "id", "", "ID of the job run (required)")
+	c.Flags().StringVar(&vc, "virtual-cluster-id", "", "virtual cluster of the job run (required)")
+	mustRequire(c, "id", "virtual-cluster-id")
+	return c
+}
+
+func (a *app) jobListCmd() *cobra.Command {
+	var (
+		vc, name, after, before string
+		states                  []string
+		pages                   paging
+	)
+	c := &cobra.Command{
+		Use:   "list",
+		Short: "List the job runs of a virtual cluster (ListJobRuns), following every page",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			in := emrcontainers.ListJobRunsInput{VirtualClusterId: aws.String(vc), Name: optional(name)}
+			var err error
+			if in.CreatedAfter, err = parseTimeFlag("created-after", after); err != nil {
+				return err
+			}
+			if in.CreatedBefore, err = parseTimeFlag("created-before", before); err != nil {
+				return err
+			}
+			if in.States, err = parseEnumList[types.JobRunState]("states", states); err != nil {
+				return err
+			}
+			if err := pages.validate(); err != nil {
+				return err
+			}
+			ctx := ctxOf(cmd)
+			cl, err := a.client(ctx)
+			if err != nil {
+				return err
+			}
+			items, next, err := collect(ctx, pages, func(ctx contextT, token *string, size *int32) ([]types.JobRun, *string, error) {
+				req := in
+				req.NextToken, req.MaxResults = token, size
+				out, err := cl.ListJobRuns(ctx, &req)
+				if err != nil {
+					return nil, nil, err
+				}
+				return out.JobRuns, out.NextToken, nil
+			})
+			if err != nil {
+				return err
+			}
+			out := &emrcontainers.ListJobRunsOutput{JobRuns: items, NextToken: next}
+			return printList(a, cmd.OutOrStdout(), out, items, []column[types.JobRun]{
+				{"ID", func(j types.JobRun) string { return aws.ToString(j.Id) }},
+				{"NAME", func(j types.JobRun) string { return aws.ToString(j.Name) }},
+				{"STATE", func(j types.JobRun) string { return string(j.State) }},
+				{"RELEASE", func(j types.JobRun) string { return aws.ToString(j.ReleaseLabel) }},
+				{"CREATED", func(j types.JobRun) string { return timeCell(j.CreatedAt) }},
+				{"FINISHED", func(j types.JobRun) string { return timeCell(j.FinishedAt) }},
+			}, next)
+		},
+	}
+	f := c.Flags()
+	f.StringVar(&vc, "virtual-cluster-id", "", "virtual cluster whose job runs to list (required)")
+	f.StringVar(&name, "name", "", "only job runs with this name")
+	f.StringVar(&after, "created-after", "", "only job runs created after this time (ISO-8601, date or Unix seconds)")
+	f.StringVar(&before, "created-before", "", "only job runs created before this time")
+	f.StringSliceVar(&states, "states", nil, "only job runs in these states (PENDING, SUBMITTED, RUNNING, FAILED, CANCELLED, CANCEL_PENDING, COMPLETED); repeat or separate with commas")
+	pages.addFlags(c)
+	mustRequire(c, "virtual-cluster-id")
+	return c
+}
