@@ -6,6 +6,8 @@ import (
 	"os"
 
 	"github.com/spf13/cobra"
+
+	"github.com/sparkplane/sparkplane/internal/cli"
 )
 
 // root is the top-level command; the files beside this one add their subcommands in init.
@@ -18,6 +20,7 @@ var root = &cobra.Command{
 
 func main() {
 	if err := root.Execute(); err != nil {
-		os.Exit(1)
+		// Exit codes tell scripts why: `jobs wait` distinguishes failed, cancelled and timeout.
+		os.Exit(cli.ExitCode(err))
 	}
 }

@@ -30,6 +30,16 @@ type Config struct {
 	Credentials        []Credential        `json:"credentials,omitempty"`
 	ExecutionRoles     []ExecutionRole     `json:"executionRoles,omitempty"`
 	ContainerProviders []ContainerProvider `json:"containerProviders,omitempty"`
+	// Controller tunes the lifecycle controller that runs job runs on the container providers.
+	Controller Controller `json:"controller,omitempty"`
+	// S3 is the object store s3:// pod templates are read from.
+	S3 S3 `json:"s3,omitempty"`
+	// PodTemplateDirs are the server-side directories file:// pod templates may come from;
+	// empty refuses file:// templates.
+	PodTemplateDirs []string `json:"podTemplateDirs,omitempty"`
+	// JobDefaults are Spark settings and pod templates an operator sets once per virtual
+	// cluster, below the user's own settings in precedence.
+	JobDefaults []JobDefaults `json:"jobDefaults,omitempty"`
 }
 
 // TLS names the certificate and key to serve HTTPS with.
@@ -56,9 +66,13 @@ type ExecutionRole struct {
 
 // ContainerProvider is a Kubernetes cluster virtual clusters can be created on.
 type ContainerProvider struct {
-	ID         string `json:"id"`
+	ID string `json:"id"`
+	// Kubeconfig is the path of a kubeconfig file; empty means the in-cluster service account
+	// (sparkplane deployed on the cluster it drives).
 	Kubeconfig string `json:"kubeconfig,omitempty"`
 	Context    string `json:"context,omitempty"`
+	// CreateNamespaces lets sparkplane create a virtual cluster's namespace when it is missing.
+	CreateNamespaces bool `json:"createNamespaces,omitempty"`
 }
 
 // Defaults returns the configuration `sparkplane server` runs with when given nothing.
@@ -224,6 +238,7 @@ func (c Config) Validate() error {
 		}
 		seen[p.ID] = true
 	}
+	errs = append(errs, c.validateJobs()...)
 	return errors.Join(errs...)
 }
 

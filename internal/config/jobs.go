@@ -1,0 +1,123 @@
+package config
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// Controller tunes the lifecycle controller.
+type Controller struct {
+	// PendingTimeout is how long a driver pod may stay unschedulable before its attempt fails
+	// (default 10m).
+	PendingTimeout Duration `json:"pendingTimeout,omitempty"`
+	// DriverTTL is how long finished driver pods are kept for their logs (default 1h).
+	DriverTTL Duration `json:"driverTTL,omitempty"`
+	// Resync is how often every unfinished job run is looked at without an event (default 30s).
+	Resync Duration `json:"resync,omitempty"`
+	// Workers is the number of job runs reconciled at once (default 16).
+	Workers int `json:"workers,omitempty"`
+	// Disabled serves the API without running jobs (job runs stay PENDING); for API-only
+	// replicas and tests.
+	Disabled bool `json:"disabled,omitempty"`
+}
+
+// S3 is an S3-compatible object store.
+type S3 struct {
+	// Endpoint is the store's URL; empty means AWS S3 of Region.
+	Endpoint string `json:"endpoint,omitempty"`
+	// Region defaults to the server's region.
+	Region string `json:"region,omitempty"`
+	// AccessKeyID and SecretAccessKey are static credentials; empty means the AWS default
+	// chain (environment, shared files, IRSA, instance role).
+	AccessKeyID     string `json:"accessKeyId,omitempty"`
+	SecretAccessKey string `json:"secretAccessKey,omitempty"`
+	// ForcePathStyle addresses buckets as <endpoint>/<bucket>, which most S3-compatible
+	// servers need.
+	ForcePathStyle bool `json:"forcePathStyle,omitempty"`
+}
+
+// String hides the secret so the settings can be logged.
+func (s S3) String() string {
+	return fmt.Sprintf("S3{endpoint=%s region=%s accessKeyId=%s}", s.Endpoint, s.Region, s.AccessKeyID)
+}
+
+// JobDefaults are an operator's defaults for the job runs of some virtual clusters.
+type JobDefaults struct {
+	// VirtualClusters are the virtual cluster ids or names these defaults apply to; "*" is all.
+	VirtualClusters []string `json:"virtualClusters"`
+	// SparkConf is merged below the job's spark-defaults and sparkSubmitParameters.
+	SparkConf map[string]string `json:"sparkConf,omitempty"`
+	// DriverPodTemplate and ExecutorPodTemplate are template URIs used when the job names none.
+	DriverPodTemplate   string `json:"driverPodTemplate,omitempty"`
+	ExecutorPodTemplate string `json:"executorPodTemplate,omitempty"`
+}
+
+// Duration is a time.Duration written as "90s", "10m" or "1h" in YAML.
+type Duration struct{ time.Duration }
+
+// UnmarshalJSON reads a Go duration string.
+func (d *Duration) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return fmt.Errorf("a duration must be a string like \"10m\": %w", err)
+	}
+	v, err := time.ParseDuration(s)
+	if err != nil {
+		return fmt.Errorf("invalid duration %q: %w", s, err)
+	}
+	d.Duration = v
+	return nil
+}
+
+// MarshalJSON writes the duration as a Go duration string.
+func (d Duration) MarshalJSON() ([]byte, error) { return json.Marshal(d.String()) }
+
+func (c Config) validateJobs() []error {
+	var errs []error
+	bad := func(field, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("config %s: %s", field, fmt.Sprintf(format, args...)))
+	}
+	for name, d := range map[string]Duration{"controller.pendingTimeout": c.Controller.PendingTimeout,
+		"controller.driverTTL": c.Controller.DriverTTL, "controller.resync": c.Controller.Resync} {
+		if d.Duration < 0 {
+			bad(name, "must not be negative, got %s", d)
+		}
+	}
+	if c.Controller.Workers < 0 || c.Controller.Workers > 1000 {
+		bad("controller.workers", "must be between 0 (default) and 1000, got %d", c.Controller.Workers)
+	}
+	if c.S3.Endpoint != "" {
+		if u, err := url.Parse(c.S3.Endpoint); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			bad("s3.endpoint", "must be an http:// or https:// URL, got %q", c.S3.Endpoint)
+		}
+	}
+	if (c.S3.AccessKeyID == "") != (c.S3.SecretAccessKey == "") {
+		bad("s3", "accessKeyId and secretAccessKey must be set together")
+	}
+	for i, dir := range c.PodTemplateDirs {
+		if !filepath.IsAbs(dir) {
+			bad(fmt.Sprintf("podTemplateDirs[%d]", i), "must be an absolute path, got %q", dir)
+		}
+	}
+	for i, d := range c.JobDefaults {
+		field := fmt.Sprintf("jobDefaults[%d]", i)
+		if len(d.VirtualClusters) == 0 {
+			bad(field+".virtualClusters", "must name at least one virtual cluster id or name, or \"*\"")
+		}
+		for k := range d.SparkConf {
+			if !strings.HasPrefix(k, "spark.") {
+				bad(field+".sparkConf", "keys must start with \"spark.\", got %q", k)
+			}
+		}
+		for name, uri := range map[string]string{"driverPodTemplate": d.DriverPodTemplate, "executorPodTemplate": d.ExecutorPodTemplate} {
+			if uri != "" && !strings.Contains(uri, "://") {
+				bad(field+"."+name, "must be an s3://, https:// or file:// URI, got %q", uri)
+			}
+		}
+	}
+	return errs
+}

@@ -1,0 +1,277 @@
+package controller
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"sync"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/client-go/informers"
+	"k8s.io/client-go/kubernetes"
+	corelisters "k8s.io/client-go/listers/core/v1"
+	"k8s.io/client-go/tools/cache"
+	"k8s.io/client-go/util/workqueue"
+
+	"github.com/sparkplane/sparkplane/internal/jobs"
+	"github.com/sparkplane/sparkplane/internal/spark"
+)
+
+// Labels the controller selects pods by; spark.Build puts them on every driver and executor.
+const (
+	LabelJobID     = spark.LabelJobID
+	LabelManagedBy = spark.LabelManagedBy
+	ManagedBy      = spark.ManagedByValue
+)
+
+// Extension keys the controller keeps in jobs.JobRun.Extensions.
+const (
+	extAttempt   = "attempt"   // the current driver attempt, from 1
+	extSubmitted = "submitted" // "true" once the current attempt's objects exist
+	extDriverPod = "driverPod" // namespace/name of the current attempt's driver pod
+	extCleanedUp = "cleanedUp" // "true" once the finished driver pods were deleted
+)
+
+// Store is what the controller needs of the domain; *jobs.Service implements it, so every
+// update goes through the state machine.
+type Store interface {
+	GetJobRun(ctx context.Context, id string) (jobs.JobRun, error)
+	DescribeVirtualCluster(ctx context.Context, id string) (jobs.VirtualCluster, error)
+	ListActiveJobRuns(ctx context.Context, limit int) ([]jobs.JobRun, error)
+	UpdateJobRun(ctx context.Context, id string, expectedVersion int64, mutate func(*jobs.JobRun) error) (jobs.JobRun, error)
+}
+
+// Planner turns a job run attempt into the Kubernetes objects that start its driver. A planning
+// error that wraps *jobs.ValidationError fails the job run (VALIDATION_ERROR); any other error
+// is retried with backoff.
+type Planner interface {
+	Plan(ctx context.Context, run jobs.JobRun, vc jobs.VirtualCluster, attempt int) (*Plan, error)
+}
+
+// Options configure a Controller. Store, Clusters and Planner are required.
+type Options struct {
+	Store Store
+	// Clusters maps a container provider id (a virtual cluster's containerProvider.id) to a
+	// client of that Kubernetes cluster.
+	Clusters map[string]kubernetes.Interface
+	Planner  Planner
+	// PendingTimeout is how long a driver pod may stay unschedulable before its attempt fails
+	// (default 10 minutes).
+	PendingTimeout time.Duration
+	// DriverTTL is how long finished driver pods are kept for their logs before they are
+	// deleted (default 1 hour); the job run's record stays in the store.
+	DriverTTL time.Duration
+	// Resync is how often every non-terminal job run is reconciled even without events
+	// (default 30 seconds).
+	Resync time.Duration
+	// Workers is the number of concurrent reconciles (default 16).
+	Workers int
+	Logger  *slog.Logger
+	Now     func() time.Time
+}
+
+// Controller reconciles job runs against their clusters.
+type Controller struct {
+	opts     Options
+	log      *slog.Logger
+	queue    workqueue.TypedRateLimitingInterface[string]
+	clusters map[string]*cluster
+	ready    chan struct{}
+}
+
+// cluster is one container provider: its client, its informer's lister, and the namespaces
+// and service accounts already ensured there (so the hot path does not re-check them).
+type cluster struct {
+	id      string
+	client  kubernetes.Interface
+	pods    corelisters.PodLister
+	synced  cache.InformerSynced
+	ensured sync.Map // key string -> struct{}
+}
+
+// New returns a Controller; call Run to start it.
+func New(opts Options) (*Controller, error) {
+	if opts.Store == nil || opts.Planner == nil || len(opts.Clusters) == 0 {
+		return nil, errors.New("controller.New: Store, Planner and at least one cluster are required")
+	}
+	if opts.PendingTimeout <= 0 {
+		opts.PendingTimeout = 10 * time.Minute
+	}
+	if opts.DriverTTL <= 0 {
+		opts.DriverTTL = time.Hour
+	}
+	if opts.Resync <= 0 {
+		opts.Resync = 30 * time.Second
+	}
+	if opts.Workers <= 0 {
+		opts.Workers = 16
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	log := opts.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	limiter := workqueue.NewTypedMaxOfRateLimiter(
+		workqueue.NewTypedItemExponentialFailureRateLimiter[string](200*time.Millisecond, 5*time.Minute),
+	)
+	c := &Controller{
+		opts:     opts,
+		log:      log.With("component", "controller"),
+		queue:    workqueue.NewTypedRateLimitingQueueWithConfig(limiter, workqueue.TypedRateLimitingQueueConfig[string]{Name: "jobruns"}),
+		clusters: map[string]*cluster{},
+		ready:    make(chan struct{}),
+	}
+	for id, client := range opts.Clusters {
+		c.clusters[id] = &cluster{id: id, client: client}
+	}
+	return c, nil
+}
+
+// Enqueue asks for a reconcile of one job run soon; the API calls it after StartJobRun and
+// CancelJobRun so a job does not wait for the next resync.
+func (c *Controller) Enqueue(jobRunID string) { c.queue.Add(jobRunID) }
+
+// Ready is closed once every cluster's informer has synced and the workers run.
+func (c *Controller) Ready() <-chan struct{} { return c.ready }
+
+// Run starts the informers, the workers and the periodic resync, and blocks until ctx ends.
+func (c *Controller) Run(ctx context.Context) error {
+	defer c.queue.ShutDown()
+	for _, cl := range c.clusters {
+		factory := informers.NewSharedInformerFactoryWithOptions(cl.client, 0,
+			informers.WithTweakListOptions(func(o *metav1.ListOptions) {
+				o.LabelSelector = LabelJobID + ",spark-role=driver"
+			}))
+		inf := factory.Core().V1().Pods()
+		cl.pods = inf.Lister()
+		cl.synced = inf.Informer().HasSynced
+		if _, err := inf.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
+			AddFunc:    c.enqueuePod,
+			UpdateFunc: func(_, obj any) { c.enqueuePod(obj) },
+			DeleteFunc: c.enqueuePod,
+		}); err != nil {
+			return fmt.Errorf("watch driver pods of cluster %s: %w", cl.id, err)
+		}
+		factory.Start(ctx.Done())
+	}
+	// Informers of an unreachable cluster never sync; the workers start anyway, and reconciles
+	// of that cluster's jobs wait (with backoff) until it has.
+	var wg sync.WaitGroup
+	for i := 0; i < c.opts.Workers; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for c.processNext(ctx) {
+			}
+		}()
+	}
+	go c.waitSynced(ctx)
+	c.resync(ctx)
+	ticker := time.NewTicker(c.opts.Resync)
+	defer ticker.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			c.queue.ShutDown()
+			wg.Wait()
+			return nil
+		case <-ticker.C:
+			c.resync(ctx)
+		}
+	}
+}
+
+func (c *Controller) waitSynced(ctx context.Context) {
+	for _, cl := range c.clusters {
+		if !cache.WaitForCacheSync(ctx.Done(), cl.synced) {
+			return
+		}
+	}
+	close(c.ready)
+}
+
+func (c *Controller) enqueuePod(obj any) {
+	if t, ok := obj.(cache.DeletedFinalStateUnknown); ok {
+		obj = t.Obj
+	}
+	if pod, ok := obj.(*corev1.Pod); ok {
+		if id := pod.Labels[LabelJobID]; id != "" {
+			c.queue.Add(id)
+		}
+	}
+}
+
+// resync enqueues every non-terminal job run, and every job run whose finished driver pods are
+// due for deletion. It is what makes a restarted controller resume its work.
+func (c *Controller) resync(ctx context.Context) {
+	active, err := c.opts.Store.ListActiveJobRuns(ctx, 0)
+	if err != nil {
+		c.log.Error("list active job runs", "err", err)
+		return
+	}
+	for _, r := range active {
+		c.queue.Add(r.ID)
+	}
+	for _, cl := range c.clusters {
+		if cl.synced == nil || !cl.synced() {
+			continue
+		}
+		pods, err := cl.pods.List(labels.Everything())
+		if err != nil {
+			continue
+		}
+		for _, p := range pods {
+			if finished(p) {
+				c.queue.Add(p.Labels[LabelJobID])
+			}
+		}
+	}
+}
+
+func (c *Controller) processNext(ctx context.Context) bool {
+	id, shutdown := c.queue.Get()
+	if shutdown {
+		return false
+	}
+	defer c.queue.Done(id)
+	after, err := c.Reconcile(ctx, id)
+	switch {
+	case err != nil:
+		if ctx.Err() == nil {
+			c.log.Warn("reconcile failed; will retry", "job", id, "err", err)
+		}
+		c.queue.AddRateLimited(id)
+	case after > 0:
+		c.queue.Forget(id)
+		c.queue.AddAfter(id, after)
+	default:
+		c.queue.Forget(id)
+	}
+	return true
+}
+
+// attemptOf returns the job run's current attempt number (from 1).
+func attemptOf(run jobs.JobRun) int {
+	if n, err := strconv.Atoi(run.Extensions[extAttempt]); err == nil && n > 0 {
+		return n
+	}
+	return 1
+}
+
+func maxAttempts(run jobs.JobRun) int {
+	if run.RetryPolicyConfiguration != nil && run.RetryPolicyConfiguration.MaxAttempts > 0 {
+		return int(run.RetryPolicyConfiguration.MaxAttempts)
+	}
+	return 1
+}
+
+func finished(p *corev1.Pod) bool {
+	return p.Status.Phase == corev1.PodSucceeded || p.Status.Phase == corev1.PodFailed
+}

@@ -1,0 +1,9 @@
+// Package submission turns a stored job run into what the lifecycle controller creates: it
+// checks a job's Spark input when the API accepts it (Check), applies the configuration
+// precedence, fetches the pod templates a job names (s3://, https://, allow-listed file://),
+// and calls spark.Build for the driver objects of one attempt (Planner.Plan).
+//
+// Precedence, lowest first: release-label defaults < the operator's per-virtual-cluster
+// defaults < the spark-defaults classification < sparkSubmitParameters < what the service
+// forces (namespace, service account, driver pod name, app id, master).
+package submission

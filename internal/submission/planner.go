@@ -1,0 +1,266 @@
+package submission
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+
+	"github.com/sparkplane/sparkplane/internal/controller"
+	"github.com/sparkplane/sparkplane/internal/jobs"
+	"github.com/sparkplane/sparkplane/internal/release"
+	"github.com/sparkplane/sparkplane/internal/spark"
+)
+
+// Conf keys for pod templates.
+const (
+	confDriverTemplate   = "spark.kubernetes.driver.podTemplateFile"
+	confExecutorTemplate = "spark.kubernetes.executor.podTemplateFile"
+	confImage            = "spark.kubernetes.container.image"
+)
+
+// Defaults are an operator's settings for the job runs of some virtual clusters.
+type Defaults struct {
+	// VirtualClusters are ids or names; "*" matches every virtual cluster.
+	VirtualClusters     []string
+	SparkConf           map[string]string
+	DriverPodTemplate   string
+	ExecutorPodTemplate string
+}
+
+func (d Defaults) matches(vc jobs.VirtualCluster) bool {
+	return slices.Contains(d.VirtualClusters, "*") || slices.Contains(d.VirtualClusters, vc.ID) || slices.Contains(d.VirtualClusters, vc.Name)
+}
+
+// Planner implements controller.Planner.
+type Planner struct {
+	Releases  *release.Catalog
+	Templates *Templates
+	// Defaults apply in order; a later entry wins over an earlier one for the same key.
+	Defaults []Defaults
+	// CreateNamespaces says, per container provider id, whether a missing namespace may be
+	// created.
+	CreateNamespaces map[string]bool
+	// Now stamps spark.app.submitTime; nil means time.Now.
+	Now func() time.Time
+}
+
+var _ controller.Planner = (*Planner)(nil)
+
+// Plan resolves the job run's input for one attempt and builds its driver objects.
+func (p *Planner) Plan(ctx context.Context, run jobs.JobRun, vc jobs.VirtualCluster, attempt int) (*controller.Plan, error) {
+	rel, err := p.Releases.Lookup(run.ReleaseLabel)
+	if err != nil {
+		return nil, &jobs.ValidationError{Field: "releaseLabel", Rule: err.Error()}
+	}
+	job, err := Resolve(run, vc, rel, p.Defaults)
+	if err != nil {
+		return nil, err
+	}
+	job.Attempt = attempt
+	now := time.Now
+	if p.Now != nil {
+		now = p.Now
+	}
+	job.SubmitTime = now()
+	if uri := job.Conf[confDriverTemplate]; uri != "" {
+		if job.DriverPodTemplate, _, err = p.template(ctx, confDriverTemplate, uri); err != nil {
+			return nil, err
+		}
+	}
+	if uri := job.Conf[confExecutorTemplate]; uri != "" {
+		if job.ExecutorPodTemplate, job.ExecutorPodTemplateText, err = p.template(ctx, confExecutorTemplate, uri); err != nil {
+			return nil, err
+		}
+	}
+	objs, err := spark.Build(job)
+	if err != nil {
+		return nil, toValidation("jobDriver", err)
+	}
+	return &controller.Plan{
+		Namespace:       job.Namespace,
+		CreateNamespace: p.CreateNamespaces[vc.ContainerProvider.ID],
+		ServiceAccount:  job.ServiceAccount,
+		RoleArn:         run.ExecutionRoleArn,
+		Objects:         objs,
+	}, nil
+}
+
+func (p *Planner) template(ctx context.Context, field, uri string) (*corev1.Pod, string, error) {
+	if p.Templates == nil {
+		return nil, "", &jobs.ValidationError{Field: field, Rule: "pod templates are not configured on this server"}
+	}
+	data, err := p.Templates.Fetch(ctx, field, uri)
+	if err != nil {
+		return nil, "", err
+	}
+	pod, err := ParsePodTemplate(field, data)
+	if err != nil {
+		return nil, "", err
+	}
+	return pod, string(data), nil
+}
+
+// Resolve applies the configuration precedence to a job run and returns the spark.Job for its
+// first attempt (the caller sets Attempt and SubmitTime). It does no I/O: pod templates stay
+// URIs in the conf.
+func Resolve(run jobs.JobRun, vc jobs.VirtualCluster, rel release.Release, defaults []Defaults) (spark.Job, error) {
+	in, err := parseInput(run)
+	if err != nil {
+		return spark.Job{}, err
+	}
+	conf := map[string]string{}
+	for _, d := range defaults {
+		if !d.matches(vc) {
+			continue
+		}
+		for k, v := range d.SparkConf {
+			conf[k] = v
+		}
+		if d.DriverPodTemplate != "" {
+			conf[confDriverTemplate] = d.DriverPodTemplate
+		}
+		if d.ExecutorPodTemplate != "" {
+			conf[confExecutorTemplate] = d.ExecutorPodTemplate
+		}
+	}
+	for k, v := range in.classified.Conf {
+		conf[k] = v
+	}
+	for k, v := range in.params.Conf {
+		conf[k] = v
+	}
+	job := spark.Job{
+		SparkVersion:     rel.SparkVersion,
+		Image:            rel.Image,
+		Namespace:        vc.ContainerProvider.Namespace(),
+		AppName:          conf["spark.app.name"],
+		JobRunID:         run.ID,
+		Attempt:          1,
+		VirtualClusterID: vc.ID,
+		ServiceAccount:   ServiceAccountName(run.ExecutionRoleArn),
+		ProxyUser:        in.params.ProxyUser,
+		Driver:           in.driver,
+		Conf:             conf,
+		ConfFiles:        in.classified.ConfFiles,
+	}
+	if job.AppName == "" && run.Name != "" {
+		job.AppName = run.Name
+	}
+	return job, nil
+}
+
+// input is a job run's Spark input, parsed.
+type input struct {
+	driver     spark.Driver
+	params     spark.Params
+	classified spark.Classified
+}
+
+func parseInput(run jobs.JobRun) (input, error) {
+	var in input
+	var err error
+	switch d := run.JobDriver; {
+	case d.SparkSubmitJobDriver != nil:
+		sd := d.SparkSubmitJobDriver
+		if in.params, err = spark.ParseSubmitParameters(sd.SparkSubmitParameters); err != nil {
+			return in, toValidation("jobDriver.sparkSubmitJobDriver.sparkSubmitParameters", err)
+		}
+		in.driver = spark.DriverFor(sd.EntryPoint, in.params.MainClass, sd.EntryPointArguments)
+		if in.driver.Kind == spark.DriverJVM && in.driver.MainClass == "" && !strings.HasSuffix(sd.EntryPoint, ".jar") {
+			return in, &jobs.ValidationError{Field: "jobDriver.sparkSubmitJobDriver.sparkSubmitParameters",
+				Rule: "--class is required when the entry point is not a .jar, .py or .R file"}
+		}
+	case d.SparkSQLJobDriver != nil:
+		sd := d.SparkSQLJobDriver
+		if in.params, err = spark.ParseSQLParameters(sd.SparkSQLParameters); err != nil {
+			return in, toValidation("jobDriver.sparkSqlJobDriver.sparkSqlParameters", err)
+		}
+		if sd.EntryPoint == "" {
+			return in, &jobs.ValidationError{Field: "jobDriver.sparkSqlJobDriver.entryPoint", Rule: "is required: the URI of the SQL file to run"}
+		}
+		in.driver = spark.Driver{Kind: spark.DriverSQL, EntryPoint: sd.EntryPoint, MainClass: spark.SQLCLIDriverClass, Args: in.params.SQLArgs}
+	default:
+		return in, &jobs.ValidationError{Field: "jobDriver", Rule: "must hold sparkSubmitJobDriver or sparkSqlJobDriver"}
+	}
+	var classes []spark.Classification
+	if run.ConfigurationOverrides != nil {
+		classes = classifications(run.ConfigurationOverrides.ApplicationConfiguration)
+	}
+	if in.classified, err = spark.ApplyClassifications(classes); err != nil {
+		return in, toValidation("configurationOverrides.applicationConfiguration", err)
+	}
+	if err := spark.CheckUserConf(in.classified.Conf); err != nil {
+		return in, toValidation("configurationOverrides.applicationConfiguration", err)
+	}
+	if err := spark.CheckUserConf(in.params.Conf); err != nil {
+		return in, toValidation("jobDriver.sparkSubmitJobDriver.sparkSubmitParameters", err)
+	}
+	return in, nil
+}
+
+func classifications(list []jobs.Configuration) []spark.Classification {
+	out := make([]spark.Classification, len(list))
+	for i, c := range list {
+		out[i] = spark.Classification{Classification: c.Classification, Properties: c.Properties, Configurations: classifications(c.Configurations)}
+	}
+	return out
+}
+
+// Check validates a job run's Spark input without I/O: the API calls it before it stores a
+// run, so a bad sparkSubmitParameters, a forced key or an unknown classification is a
+// ValidationException and never a job.
+func Check(run jobs.JobRun) error {
+	_, err := parseInput(run)
+	return err
+}
+
+// toValidation turns the spark package's input errors into a *jobs.ValidationError on field.
+func toValidation(field string, err error) error {
+	var verr *jobs.ValidationError
+	if errors.As(err, &verr) {
+		return err
+	}
+	if !errors.Is(err, spark.ErrInvalid) {
+		return err
+	}
+	var pe *spark.ParamError
+	var ce *spark.ClassificationError
+	switch {
+	case errors.As(err, &pe):
+		rule := pe.Rule
+		if pe.Option != "" {
+			rule = pe.Option + ": " + pe.Rule
+		}
+		return &jobs.ValidationError{Field: field, Rule: rule}
+	case errors.As(err, &ce):
+		return &jobs.ValidationError{Field: "configurationOverrides." + ce.Path, Rule: fmt.Sprintf("classification %q: %s", ce.Classification, ce.Rule)}
+	}
+	return &jobs.ValidationError{Field: field, Rule: err.Error()}
+}
+
+var reNotName = regexp.MustCompile(`[^a-z0-9-]+`)
+
+// ServiceAccountName is the service account an execution role maps to: readable (it carries
+// the role's name) and unique (a hash of the whole ARN), within a DNS label's 63 characters.
+func ServiceAccountName(roleArn string) string {
+	sum := sha256.Sum256([]byte(roleArn))
+	name := roleArn
+	if i := strings.LastIndex(roleArn, "/"); i >= 0 {
+		name = roleArn[i+1:]
+	}
+	name = strings.Trim(reNotName.ReplaceAllString(strings.ToLower(name), "-"), "-")
+	const prefix = "sparkplane-"
+	suffix := "-" + hex.EncodeToString(sum[:4])
+	if max := 63 - len(prefix) - len(suffix); len(name) > max {
+		name = strings.TrimRight(name[:max], "-")
+	}
+	return prefix + name + suffix
+}
