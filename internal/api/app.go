@@ -11,9 +11,11 @@ import (
 	"time"
 
 	"github.com/sparkplane/sparkplane/internal/config"
+	"github.com/sparkplane/sparkplane/internal/controller"
 	"github.com/sparkplane/sparkplane/internal/jobs"
 	"github.com/sparkplane/sparkplane/internal/release"
 	"github.com/sparkplane/sparkplane/internal/store"
+	"github.com/sparkplane/sparkplane/internal/submission"
 )
 
 // App is a configured server: its store, domain service and HTTP handler, wired from a
@@ -26,7 +28,10 @@ type App struct {
 	// Generated is the access key created on this start because none existed; the caller
 	// prints it once. It is nil on every later start.
 	Generated *config.Credential
-	log       *slog.Logger
+	// Controller runs the accepted job runs on the container providers; nil when none is
+	// configured or it is disabled (job runs then stay PENDING).
+	Controller *controller.Controller
+	log        *slog.Logger
 }
 
 // NewApp opens the store (creating the data directory) and wires the service and handler.
@@ -54,11 +59,24 @@ func NewApp(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, err
 	if err != nil {
 		return nil, err
 	}
+	// The controller is told about new and cancelled job runs; it is created after the
+	// service it reads from, so the hook forwards through a variable.
+	var ctrl *controller.Controller
 	svc, err := jobs.NewService(st, jobs.Config{
 		Region: cfg.Region, AccountID: cfg.AccountID, Releases: catalog,
 		Roles: roles(cfg.ExecutionRoles), ContainerProviders: providers(cfg.ContainerProviders), Logger: log,
+		CheckJob: submission.Check,
+		Notify: func(id string) {
+			if ctrl != nil {
+				ctrl.Enqueue(id)
+			}
+		},
 	})
 	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	if ctrl, err = newController(ctx, cfg, svc, catalog, log); err != nil {
 		st.Close()
 		return nil, err
 	}
@@ -67,7 +85,7 @@ func NewApp(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, err
 		access[i] = AccessKey{AccessKeyID: k.AccessKeyID, SecretAccessKey: k.SecretAccessKey, Principal: k.Principal}
 	}
 	h := New(svc, NewAuthenticator(cfg.Region, access, nil), Options{Logger: log})
-	return &App{Config: cfg, Store: st, Service: svc, Handler: h, Generated: generated, log: log}, nil
+	return &App{Config: cfg, Store: st, Service: svc, Handler: h, Generated: generated, Controller: ctrl, log: log}, nil
 }
 
 // Serve answers requests on ln until ctx ends, then shuts down gracefully (in-flight requests
@@ -75,6 +93,22 @@ func NewApp(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, err
 func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	srv := &http.Server{Handler: a.Handler, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(a.log.Handler(), slog.LevelWarn)}
 	errc := make(chan error, 1)
+	ctx, stop := context.WithCancel(ctx)
+	controllerDone := make(chan struct{})
+	if a.Controller != nil {
+		go func() {
+			defer close(controllerDone)
+			if err := a.Controller.Run(ctx); err != nil {
+				a.log.Error("controller stopped", "err", err)
+			}
+		}()
+	} else {
+		close(controllerDone)
+	}
+	defer func() {
+		stop()
+		<-controllerDone
+	}()
 	go func() {
 		if a.Config.TLS.CertFile != "" {
 			errc <- srv.ServeTLS(ln, a.Config.TLS.CertFile, a.Config.TLS.KeyFile)

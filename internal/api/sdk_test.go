@@ -180,7 +180,7 @@ func TestSDKJobRuns(t *testing.T) {
 		r.JobDriver.SparkSubmitJobDriver.EntryPointArguments[0] != "100" || *r.ReleaseLabel != apitest.ReleaseLabel ||
 		r.ConfigurationOverrides.ApplicationConfiguration[0].Properties["spark.driver.memory"] != "1G" ||
 		r.ConfigurationOverrides.MonitoringConfiguration.PersistentAppUI != types.PersistentAppUIEnabled ||
-		*r.RetryPolicyConfiguration.MaxAttempts != 2 || *r.RetryPolicyExecution.CurrentAttemptCount != 0 || r.Tags["owner"] != "alice" || r.ClientToken == nil {
+		*r.RetryPolicyConfiguration.MaxAttempts != 2 || *r.RetryPolicyExecution.CurrentAttemptCount != 1 || r.Tags["owner"] != "alice" || r.ClientToken == nil {
 		t.Fatalf("DescribeJobRun: %+v", r)
 	}
 	// The same run is not visible under another virtual cluster.

@@ -80,6 +80,13 @@ func Start(t testing.TB, opts ...Option) *Server {
 	for _, o := range opts {
 		o(&cfg)
 	}
+	// The lifecycle controller runs only when some provider names a real cluster.
+	cfg.Controller.Disabled = true
+	for _, p := range cfg.ContainerProviders {
+		if p.Kubeconfig != "" {
+			cfg.Controller.Disabled = false
+		}
+	}
 	log := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	ctx, cancel := context.WithCancel(context.Background())
 	app, err := api.NewApp(ctx, cfg, log)

@@ -38,6 +38,13 @@ type Config struct {
 	Releases           Releases
 	Roles              Roles
 	ContainerProviders ContainerProviders
+	// CheckJob validates a job run's Spark input (sparkSubmitParameters, classifications, keys
+	// the service owns) before it is stored; a *ValidationError refuses the request. Nil checks
+	// nothing beyond the API model.
+	CheckJob func(JobRun) error
+	// Notify is told the id of every job run that was accepted or asked to cancel, so the
+	// lifecycle controller acts at once instead of at its next resync. Nil does nothing.
+	Notify func(jobRunID string)
 	// Logger receives one line per state change; nil means slog.Default().
 	Logger *slog.Logger
 	// Now is the clock; nil means time.Now.
@@ -233,6 +240,12 @@ func idempotencyError(err error) error {
 	return err
 }
 
+func (s *Service) notify(id string) {
+	if s.cfg.Notify != nil {
+		s.cfg.Notify(id)
+	}
+}
+
 // DescribeVirtualCluster returns one virtual cluster.
 func (s *Service) DescribeVirtualCluster(ctx context.Context, id string) (VirtualCluster, error) {
 	if err := validateID("id", id); err != nil {
@@ -290,6 +303,7 @@ func (s *Service) DeleteVirtualCluster(ctx context.Context, id string) (string, 
 			if _, err := s.cancel(ctx, r.ID, "virtual cluster deleted"); err != nil && !errors.Is(err, ErrConflict) {
 				return "", err
 			}
+			s.notify(r.ID)
 		}
 	}
 	if _, err := s.store.SetVirtualClusterState(ctx, id, VirtualClusterTerminated); err != nil {
@@ -376,6 +390,11 @@ func (s *Service) StartJobRun(ctx context.Context, in StartJobRunInput, createdB
 	if err := candidate.ValidateInput(); err != nil {
 		return JobRun{}, err
 	}
+	if s.cfg.CheckJob != nil {
+		if err := s.cfg.CheckJob(candidate); err != nil {
+			return JobRun{}, err
+		}
+	}
 
 	vc, err := s.store.GetVirtualCluster(ctx, in.VirtualClusterID)
 	if err != nil {
@@ -400,7 +419,7 @@ func (s *Service) StartJobRun(ctx context.Context, in StartJobRunInput, createdB
 		RetryPolicyConfiguration: in.RetryPolicyConfiguration, StateDetails: "",
 	}
 	if run.RetryPolicyConfiguration != nil {
-		run.RetryPolicyExecution = &RetryPolicyExecution{CurrentAttemptCount: 0}
+		run.RetryPolicyExecution = &RetryPolicyExecution{CurrentAttemptCount: 1}
 	}
 	out, err := s.store.CreateJobRun(ctx, run, Idempotency{Token: in.ClientToken, Hash: hash})
 	if err != nil {
@@ -409,6 +428,7 @@ func (s *Service) StartJobRun(ctx context.Context, in StartJobRunInput, createdB
 	if out.ID == id {
 		s.log.Debug("job run accepted", "job", id, "virtualCluster", vc.ID)
 	}
+	s.notify(out.ID)
 	return out, nil
 }
 
@@ -478,6 +498,9 @@ func (s *Service) CancelJobRun(ctx context.Context, virtualClusterID, id string)
 		return JobRun{}, err
 	}
 	run, err := s.cancel(ctx, id, "cancelled by user")
+	if err == nil {
+		s.notify(id)
+	}
 	if errors.Is(err, ErrConflict) {
 		return JobRun{}, invalid("id", "job run %s is %s and can no longer be cancelled", id, run.State)
 	}

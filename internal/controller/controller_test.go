@@ -1,0 +1,377 @@
+package controller_test
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/emrcontainers"
+	emrtypes "github.com/aws/aws-sdk-go-v2/service/emrcontainers/types"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/sparkplane/sparkplane/internal/api"
+	"github.com/sparkplane/sparkplane/internal/config"
+	"github.com/sparkplane/sparkplane/internal/testenv"
+)
+
+func TestMain(m *testing.M) { testenv.Main(m, testenv.Options{Emulator: true, S3: true}) }
+
+const (
+	roleArn   = "arn:aws:iam::000000000000:role/spark-jobs"
+	accessKey = "SPKCONTROLLERTEST000"
+	secretKey = "controller-test-secret-0123456789"
+	release   = "emr-6.15.0-latest"
+)
+
+// server is one sparkplane server process-equivalent: the real App (SQLite, API, controller)
+// on a data directory that outlives it, so a test can stop it and start another on the same
+// store.
+type server struct {
+	url    string
+	client *emrcontainers.Client
+	stop   func()
+}
+
+func startServer(t *testing.T, dataDir, kubeconfig string, mutate ...func(*config.Config)) *server {
+	t.Helper()
+	env := testenv.Get(t)
+	cfg := config.Defaults()
+	cfg.Listen = "127.0.0.1:0"
+	cfg.DataDir = dataDir
+	cfg.Database = filepath.Join(dataDir, "sparkplane.db")
+	cfg.CredentialsFile = filepath.Join(dataDir, "credentials")
+	cfg.Credentials = []config.Credential{{AccessKeyID: accessKey, SecretAccessKey: secretKey}}
+	cfg.ExecutionRoles = []config.ExecutionRole{{Arn: roleArn, VirtualClusters: []string{"*"}}}
+	cfg.ContainerProviders = []config.ContainerProvider{{ID: "sandbox", Kubeconfig: kubeconfig, CreateNamespaces: true}}
+	cfg.Controller.Resync = config.Duration{Duration: 2 * time.Second}
+	cfg.S3 = config.S3{Endpoint: env.S3.Endpoint, AccessKeyID: env.S3.AccessKeyID, SecretAccessKey: env.S3.SecretAccessKey, ForcePathStyle: true}
+	for _, m := range mutate {
+		m(&cfg)
+	}
+	logFile, err := os.OpenFile(filepath.Join(dataDir, "server.log"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	app, err := api.NewApp(ctx, cfg, slog.New(slog.NewTextHandler(logFile, &slog.HandlerOptions{Level: slog.LevelDebug})))
+	if err != nil {
+		cancel()
+		t.Fatalf("start server: %v", err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- app.Serve(ctx, ln) }()
+	url := "http://" + ln.Addr().String()
+	stopped := false
+	s := &server{url: url, client: emrcontainers.New(emrcontainers.Options{
+		Region: cfg.Region, BaseEndpoint: aws.String(url),
+		Credentials: credentials.NewStaticCredentialsProvider(accessKey, secretKey, ""),
+	})}
+	s.stop = func() {
+		if stopped {
+			return
+		}
+		stopped = true
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("serve: %v", err)
+		}
+		app.Close()
+		logFile.Close()
+	}
+	t.Cleanup(s.stop)
+	return s
+}
+
+func (s *server) virtualCluster(t *testing.T, namespace string) string {
+	t.Helper()
+	out, err := s.client.CreateVirtualCluster(context.Background(), &emrcontainers.CreateVirtualClusterInput{
+		Name: aws.String(namespace),
+		ContainerProvider: &emrtypes.ContainerProvider{Type: emrtypes.ContainerProviderTypeEks, Id: aws.String("sandbox"),
+			Info: &emrtypes.ContainerInfoMemberEksInfo{Value: emrtypes.EksInfo{Namespace: aws.String(namespace)}}},
+	})
+	if err != nil {
+		t.Fatalf("CreateVirtualCluster: %v", err)
+	}
+	return *out.Id
+}
+
+// start submits the SparkPi example with extra confs.
+func (s *server) start(t *testing.T, vc string, retries int32, confs ...string) string {
+	t.Helper()
+	params := "--class org.apache.spark.examples.SparkPi --conf spark.executor.instances=2 --conf spark.executor.memory=1g"
+	for _, c := range confs {
+		params += " --conf " + c
+	}
+	in := &emrcontainers.StartJobRunInput{
+		VirtualClusterId: aws.String(vc), Name: aws.String("pi"), ExecutionRoleArn: aws.String(roleArn),
+		ReleaseLabel: aws.String(release),
+		JobDriver: &emrtypes.JobDriver{SparkSubmitJobDriver: &emrtypes.SparkSubmitJobDriver{
+			EntryPoint: aws.String("local:///opt/spark/examples/jars/spark-examples.jar"), EntryPointArguments: []string{"10"},
+			SparkSubmitParameters: aws.String(params)}},
+	}
+	if retries > 0 {
+		in.RetryPolicyConfiguration = &emrtypes.RetryPolicyConfiguration{MaxAttempts: aws.Int32(retries)}
+	}
+	out, err := s.client.StartJobRun(context.Background(), in)
+	if err != nil {
+		t.Fatalf("StartJobRun: %v", err)
+	}
+	return *out.Id
+}
+
+// waitState polls DescribeJobRun until the run reaches want (or any terminal state), and
+// returns the run and every state it was seen in.
+func (s *server) waitState(t *testing.T, vc, id string, want emrtypes.JobRunState, within time.Duration) (*emrtypes.JobRun, []emrtypes.JobRunState) {
+	t.Helper()
+	var seen []emrtypes.JobRunState
+	deadline := time.Now().Add(within)
+	for {
+		out, err := s.client.DescribeJobRun(context.Background(), &emrcontainers.DescribeJobRunInput{VirtualClusterId: aws.String(vc), Id: aws.String(id)})
+		if err != nil {
+			t.Fatalf("DescribeJobRun: %v", err)
+		}
+		r := out.JobRun
+		if len(seen) == 0 || seen[len(seen)-1] != r.State {
+			seen = append(seen, r.State)
+		}
+		switch r.State {
+		case want:
+			return r, seen
+		case emrtypes.JobRunStateCompleted, emrtypes.JobRunStateFailed, emrtypes.JobRunStateCancelled:
+			t.Fatalf("job run %s ended %s (%s: %s), want %s; states seen %v", id, r.State, r.FailureReason, aws.ToString(r.StateDetails), want, seen)
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("job run %s still %s (%s) after %s, want %s; states seen %v", id, r.State, aws.ToString(r.StateDetails), within, want, seen)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+func driverPods(t *testing.T, namespace, jobID string) []corev1.Pod {
+	t.Helper()
+	pods, err := testenv.Get(t).Client.CoreV1().Pods(namespace).List(context.Background(), metav1.ListOptions{
+		LabelSelector: "emr-containers.amazonaws.com/job.id=" + jobID + ",spark-role=driver"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pods.Items
+}
+
+// ensureNode registers one simulated node (kwok plays its kubelet) big enough for the tests.
+func ensureNode(t *testing.T) {
+	t.Helper()
+	node := &corev1.Node{
+		ObjectMeta: metav1.ObjectMeta{Name: "controller-test-node", Annotations: map[string]string{"kwok.x-k8s.io/node": "fake"},
+			Labels: map[string]string{"kubernetes.io/hostname": "controller-test-node", "type": "kwok"}},
+		Status: corev1.NodeStatus{
+			Capacity:    corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("64"), corev1.ResourceMemory: resource.MustParse("256Gi"), corev1.ResourcePods: resource.MustParse("500")},
+			Allocatable: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("64"), corev1.ResourceMemory: resource.MustParse("256Gi"), corev1.ResourcePods: resource.MustParse("500")},
+		},
+	}
+	_, err := testenv.Get(t).Client.CoreV1().Nodes().Create(context.Background(), node, metav1.CreateOptions{})
+	if err != nil && !strings.Contains(err.Error(), "already exists") {
+		t.Fatal(err)
+	}
+}
+
+func TestJobRunsToCompletion(t *testing.T) {
+	ensureNode(t)
+	s := startServer(t, t.TempDir(), testenv.Get(t).Kubeconfig)
+	vc := s.virtualCluster(t, "complete")
+	id := s.start(t, vc, 0, "spark.sparkplane.sandbox.duration=2s")
+	r, seen := s.waitState(t, vc, id, emrtypes.JobRunStateCompleted, 2*time.Minute)
+	if !containsState(seen, emrtypes.JobRunStateRunning) {
+		t.Errorf("states seen %v never included RUNNING", seen)
+	}
+	if r.FinishedAt == nil || r.RetryPolicyExecution == nil || *r.RetryPolicyExecution.CurrentAttemptCount != 1 {
+		t.Errorf("finished run = %+v, want finishedAt and currentAttemptCount 1", r)
+	}
+	pods := driverPods(t, "complete", id)
+	if len(pods) != 1 {
+		t.Fatalf("%d driver pods for the job, want 1", len(pods))
+	}
+	p := pods[0]
+	if p.Labels["emr-containers.amazonaws.com/virtual-cluster-id"] != vc || p.Spec.ServiceAccountName == "" {
+		t.Errorf("driver pod labels %v, service account %q", p.Labels, p.Spec.ServiceAccountName)
+	}
+	sa, err := testenv.Get(t).Client.CoreV1().ServiceAccounts("complete").Get(context.Background(), p.Spec.ServiceAccountName, metav1.GetOptions{})
+	if err != nil || sa.Annotations["eks.amazonaws.com/role-arn"] != roleArn {
+		t.Errorf("service account %s: %v, annotations %v", p.Spec.ServiceAccountName, err, sa.Annotations)
+	}
+}
+
+func TestFailedDriverReportsExitCode(t *testing.T) {
+	ensureNode(t)
+	s := startServer(t, t.TempDir(), testenv.Get(t).Kubeconfig)
+	vc := s.virtualCluster(t, "fail")
+	id := s.start(t, vc, 0, "spark.sparkplane.sandbox.duration=1s", "spark.sparkplane.sandbox.exitCode=3")
+	r, _ := s.waitState(t, vc, id, emrtypes.JobRunStateFailed, 2*time.Minute)
+	if r.FailureReason != emrtypes.FailureReasonUserError || !strings.Contains(aws.ToString(r.StateDetails), "exited with code 3") {
+		t.Errorf("failed run: %s %q, want USER_ERROR naming exit code 3", r.FailureReason, aws.ToString(r.StateDetails))
+	}
+}
+
+func TestRetryStartsNewAttempts(t *testing.T) {
+	ensureNode(t)
+	s := startServer(t, t.TempDir(), testenv.Get(t).Kubeconfig)
+	vc := s.virtualCluster(t, "retry")
+	id := s.start(t, vc, 3, "spark.sparkplane.sandbox.duration=1s", "spark.sparkplane.sandbox.exitCode=1")
+	r, _ := s.waitState(t, vc, id, emrtypes.JobRunStateFailed, 3*time.Minute)
+	if got := aws.ToInt32(r.RetryPolicyExecution.CurrentAttemptCount); got != 3 {
+		t.Errorf("currentAttemptCount = %d, want 3", got)
+	}
+	pods := driverPods(t, "retry", id)
+	attempts := map[string]bool{}
+	for _, p := range pods {
+		attempts[p.Labels["sparkplane.io/attempt"]] = true
+	}
+	if len(pods) != 3 || len(attempts) != 3 {
+		t.Errorf("driver pods %d with attempts %v, want one pod for each of 3 attempts", len(pods), attempts)
+	}
+}
+
+func TestCancelDeletesDriver(t *testing.T) {
+	ensureNode(t)
+	s := startServer(t, t.TempDir(), testenv.Get(t).Kubeconfig)
+	vc := s.virtualCluster(t, "cancel")
+	id := s.start(t, vc, 0, "spark.sparkplane.sandbox.duration=10m")
+	s.waitState(t, vc, id, emrtypes.JobRunStateRunning, 2*time.Minute)
+	if _, err := s.client.CancelJobRun(context.Background(), &emrcontainers.CancelJobRunInput{VirtualClusterId: aws.String(vc), Id: aws.String(id)}); err != nil {
+		t.Fatalf("CancelJobRun: %v", err)
+	}
+	s.waitState(t, vc, id, emrtypes.JobRunStateCancelled, time.Minute)
+	deadline := time.Now().Add(time.Minute)
+	for len(driverPods(t, "cancel", id)) > 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("the cancelled job's driver pod still exists after a minute")
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+func TestUnschedulableDriverFails(t *testing.T) {
+	ensureNode(t)
+	s := startServer(t, t.TempDir(), testenv.Get(t).Kubeconfig, func(c *config.Config) {
+		c.Controller.PendingTimeout = config.Duration{Duration: 3 * time.Second}
+	})
+	vc := s.virtualCluster(t, "unschedulable")
+	id := s.start(t, vc, 0, "spark.kubernetes.driver.node.selector.pool=none-such")
+	r, _ := s.waitState(t, vc, id, emrtypes.JobRunStateFailed, 2*time.Minute)
+	if r.FailureReason != emrtypes.FailureReasonClusterUnavailable || !strings.Contains(aws.ToString(r.StateDetails), "could not be scheduled") {
+		t.Errorf("failed run: %s %q, want CLUSTER_UNAVAILABLE about scheduling", r.FailureReason, aws.ToString(r.StateDetails))
+	}
+}
+
+// TestRestartResumesJobs stops the server while a job runs and starts a new one on the same
+// store: the job finishes, with exactly one driver pod (nothing was submitted twice).
+func TestRestartResumesJobs(t *testing.T) {
+	ensureNode(t)
+	dir := t.TempDir()
+	s := startServer(t, dir, testenv.Get(t).Kubeconfig)
+	vc := s.virtualCluster(t, "restart")
+	id := s.start(t, vc, 0, "spark.sparkplane.sandbox.duration=4s")
+	s.waitState(t, vc, id, emrtypes.JobRunStateRunning, 2*time.Minute)
+	s.stop()
+	s2 := startServer(t, dir, testenv.Get(t).Kubeconfig)
+	s2.waitState(t, vc, id, emrtypes.JobRunStateCompleted, 2*time.Minute)
+	if n := len(driverPods(t, "restart", id)); n != 1 {
+		t.Errorf("%d driver pods after a restart, want 1", n)
+	}
+}
+
+// TestKubernetesOutageLosesNothing accepts jobs while the cluster cannot be reached; they
+// wait in PENDING with the reason, and run once a server with a working cluster takes over.
+func TestKubernetesOutageLosesNothing(t *testing.T) {
+	ensureNode(t)
+	dir := t.TempDir()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadAddr := ln.Addr().String()
+	ln.Close()
+	dead := filepath.Join(dir, "dead.kubeconfig")
+	if err := os.WriteFile(dead, []byte(fmt.Sprintf(`apiVersion: v1
+kind: Config
+clusters: [{name: dead, cluster: {server: "http://%s"}}]
+contexts: [{name: dead, context: {cluster: dead, user: dead}}]
+users: [{name: dead, user: {}}]
+current-context: dead
+`, deadAddr)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s := startServer(t, dir, dead)
+	vc := s.virtualCluster(t, "outage")
+	id := s.start(t, vc, 0, "spark.sparkplane.sandbox.duration=1s")
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		out, err := s.client.DescribeJobRun(context.Background(), &emrcontainers.DescribeJobRunInput{VirtualClusterId: aws.String(vc), Id: aws.String(id)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if out.JobRun.State != emrtypes.JobRunStatePending {
+			t.Fatalf("job run moved to %s while Kubernetes was unreachable", out.JobRun.State)
+		}
+		if strings.Contains(aws.ToString(out.JobRun.StateDetails), "waiting to submit") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("stateDetails %q never said the job is waiting for Kubernetes", aws.ToString(out.JobRun.StateDetails))
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	s.stop()
+	s2 := startServer(t, dir, testenv.Get(t).Kubeconfig)
+	s2.waitState(t, vc, id, emrtypes.JobRunStateCompleted, 2*time.Minute)
+}
+
+// TestPodTemplatesFromS3 places the driver with a template read from the S3 server.
+func TestPodTemplatesFromS3(t *testing.T) {
+	ensureNode(t)
+	env := testenv.Get(t)
+	s3c := s3.New(s3.Options{Region: "us-east-1", BaseEndpoint: aws.String(env.S3.Endpoint), UsePathStyle: true,
+		Credentials: credentials.NewStaticCredentialsProvider(env.S3.AccessKeyID, env.S3.SecretAccessKey, "")})
+	tpl := "apiVersion: v1\nkind: Pod\nmetadata:\n  labels:\n    team: data\nspec:\n  nodeSelector:\n    type: kwok\n"
+	if _, err := s3c.PutObject(context.Background(), &s3.PutObjectInput{Bucket: aws.String(env.Bucket), Key: aws.String("templates/driver.yaml"),
+		Body: strings.NewReader(tpl)}); err != nil {
+		t.Fatal(err)
+	}
+	s := startServer(t, t.TempDir(), env.Kubeconfig)
+	vc := s.virtualCluster(t, "templates")
+	uri := "s3://" + env.Bucket + "/templates/driver.yaml"
+	id := s.start(t, vc, 0, "spark.sparkplane.sandbox.duration=1s", "spark.kubernetes.driver.podTemplateFile="+uri)
+	s.waitState(t, vc, id, emrtypes.JobRunStateCompleted, 2*time.Minute)
+	p := driverPods(t, "templates", id)[0]
+	if p.Labels["team"] != "data" || p.Spec.NodeSelector["type"] != "kwok" {
+		t.Errorf("driver pod labels %v, node selector %v: the template was not applied", p.Labels, p.Spec.NodeSelector)
+	}
+	missing := s.start(t, vc, 0, "spark.kubernetes.driver.podTemplateFile=s3://"+env.Bucket+"/templates/missing.yaml")
+	r, _ := s.waitState(t, vc, missing, emrtypes.JobRunStateFailed, time.Minute)
+	if r.FailureReason != emrtypes.FailureReasonValidationError || !strings.Contains(aws.ToString(r.StateDetails), "does not exist") {
+		t.Errorf("missing template: %s %q, want VALIDATION_ERROR saying it does not exist", r.FailureReason, aws.ToString(r.StateDetails))
+	}
+}
+
+func containsState(list []emrtypes.JobRunState, s emrtypes.JobRunState) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
