@@ -551,3 +551,40 @@ func smithyCode(err error) string {
 }
 
 var _ = context.Background
+
+// TestSDKRefusesBadSparkInput checks that the Spark part of a job (sparkSubmitParameters,
+// classifications, keys the service owns) is validated before anything is stored.
+func TestSDKRefusesBadSparkInput(t *testing.T) {
+	srv := apitest.Start(t)
+	c := srv.Client()
+	ctx := context.Background()
+	vc := createVC(t, c, "spark-input", "spark-input")
+	bad := []struct {
+		mutate  func(*emrcontainers.StartJobRunInput)
+		mention string
+	}{
+		{func(in *emrcontainers.StartJobRunInput) {
+			in.JobDriver.SparkSubmitJobDriver.SparkSubmitParameters = aws.String("--master yarn --class x.Y")
+		}, "sparkSubmitParameters: --master"},
+		{func(in *emrcontainers.StartJobRunInput) {
+			in.JobDriver.SparkSubmitJobDriver.SparkSubmitParameters = aws.String("--conf spark.kubernetes.namespace=kube-system --class x.Y")
+		}, "spark.kubernetes.namespace"},
+		{func(in *emrcontainers.StartJobRunInput) {
+			in.ConfigurationOverrides = &types.ConfigurationOverrides{ApplicationConfiguration: []types.Configuration{
+				{Classification: aws.String("yarn-site"), Properties: map[string]string{"a": "b"}}}}
+		}, "yarn-site"},
+	}
+	for _, b := range bad {
+		in := startInput(vc, "bad")
+		b.mutate(in)
+		_, err := c.StartJobRun(ctx, in)
+		wantValidation(t, err, b.mention)
+	}
+	out, err := c.ListJobRuns(ctx, &emrcontainers.ListJobRunsInput{VirtualClusterId: aws.String(vc)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(out.JobRuns) != 0 {
+		t.Errorf("%d job runs stored after refused requests, want 0", len(out.JobRuns))
+	}
+}

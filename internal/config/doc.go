@@ -31,6 +31,25 @@
 //	  - id: sandbox                 # containerProvider.id in the API
 //	    kubeconfig: /var/lib/sparkplane/sandbox/kubeconfig
 //	    context: ""                 # optional kubeconfig context
+//	    createNamespaces: true      # create a virtual cluster's namespace when missing
+//	controller:                     # the lifecycle controller (runs when a provider is set)
+//	  pendingTimeout: 10m           # an unschedulable driver fails its attempt after this
+//	  driverTTL: 1h                 # finished driver pods are deleted after this
+//	  resync: 30s                   # every unfinished job run is looked at this often
+//	  workers: 16                   # job runs reconciled at once
+//	  disabled: false               # serve the API only; job runs stay PENDING
+//	s3:                             # where s3:// pod templates are read
+//	  endpoint: http://127.0.0.1:7070   # empty: AWS S3
+//	  region: us-east-1             # default: the server's region
+//	  accessKeyId: ...              # empty: the AWS default chain (env, IRSA, instance role)
+//	  secretAccessKey: ...          # never logged
+//	  forcePathStyle: true          # most S3-compatible servers need it
+//	podTemplateDirs: [/etc/sparkplane/pod-templates]  # file:// templates must lie under these
+//	jobDefaults:                    # an operator's defaults, below the user's settings
+//	  - virtualClusters: ["analytics"]   # ids or names; "*" = all
+//	    sparkConf: {spark.kubernetes.node.selector.app: demo}
+//	    driverPodTemplate: s3://bucket/templates/driver-on-demand.yaml
+//	    executorPodTemplate: s3://bucket/templates/executor-spot.yaml
 //
 // The credentials file uses the AWS shared-credentials INI format, so the same file works as
 // AWS_SHARED_CREDENTIALS_FILE for the aws CLI and SDKs:

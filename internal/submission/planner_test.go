@@ -1,0 +1,106 @@
+package submission
+
+import (
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/sparkplane/sparkplane/internal/jobs"
+	"github.com/sparkplane/sparkplane/internal/release"
+)
+
+func jarRun(params string, classes ...jobs.Configuration) jobs.JobRun {
+	r := jobs.JobRun{ID: "0000000000000000001", Name: "nightly", ExecutionRoleArn: "arn:aws:iam::000000000000:role/Spark_Jobs",
+		ReleaseLabel: "emr-6.15.0-latest",
+		JobDriver: jobs.JobDriver{SparkSubmitJobDriver: &jobs.SparkSubmitJobDriver{
+			EntryPoint: "local:///opt/spark/examples/jars/spark-examples.jar", SparkSubmitParameters: params}}}
+	if len(classes) > 0 {
+		r.ConfigurationOverrides = &jobs.ConfigurationOverrides{ApplicationConfiguration: classes}
+	}
+	return r
+}
+
+func TestResolvePrecedence(t *testing.T) {
+	vc := jobs.VirtualCluster{ID: "vc1", Name: "analytics", ContainerProvider: jobs.ContainerProvider{
+		Type: "EKS", ID: "sandbox", Info: &jobs.ContainerInfo{EKSInfo: &jobs.EKSInfo{Namespace: "spark"}}}}
+	rel, err := release.Default().Lookup("emr-6.15.0-latest")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defaults := []Defaults{
+		{VirtualClusters: []string{"*"}, SparkConf: map[string]string{"spark.executor.memory": "1g", "spark.a": "all"}},
+		{VirtualClusters: []string{"analytics"}, SparkConf: map[string]string{"spark.a": "vc", "spark.b": "vc", "spark.c": "vc"},
+			ExecutorPodTemplate: "s3://ops/executor.yaml"},
+		{VirtualClusters: []string{"other"}, SparkConf: map[string]string{"spark.a": "other"}},
+	}
+	run := jarRun("--class org.example.Main --conf spark.c=params --executor-memory 4g",
+		jobs.Configuration{Classification: "spark-defaults", Properties: map[string]string{"spark.b": "defaults", "spark.c": "defaults"}})
+	job, err := Resolve(run, vc, rel, defaults)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{
+		"spark.a":               "vc",       // virtual cluster defaults over "*" defaults
+		"spark.b":               "defaults", // spark-defaults over virtual cluster defaults
+		"spark.c":               "params",   // sparkSubmitParameters over spark-defaults
+		"spark.executor.memory": "4g",       // --executor-memory over operator defaults
+		confExecutorTemplate:    "s3://ops/executor.yaml",
+	}
+	for k, v := range want {
+		if job.Conf[k] != v {
+			t.Errorf("conf %s = %q, want %q", k, job.Conf[k], v)
+		}
+	}
+	if job.Namespace != "spark" || job.SparkVersion != rel.SparkVersion || job.Image != rel.Image || job.Driver.MainClass != "org.example.Main" {
+		t.Errorf("job = %+v", job)
+	}
+	if job.AppName != "nightly" || job.ServiceAccount != ServiceAccountName(run.ExecutionRoleArn) {
+		t.Errorf("app name %q, service account %q", job.AppName, job.ServiceAccount)
+	}
+}
+
+func TestCheckRefusesBadSparkInput(t *testing.T) {
+	tests := []struct {
+		name  string
+		run   jobs.JobRun
+		field string
+		rule  string
+	}{
+		{"master", jarRun("--master yarn"), "jobDriver.sparkSubmitJobDriver.sparkSubmitParameters", "--master"},
+		{"quote", jarRun(`--conf "spark.a=1`), "jobDriver.sparkSubmitJobDriver.sparkSubmitParameters", "quote"},
+		{"forced key", jarRun("--conf spark.kubernetes.namespace=other"), "jobDriver.sparkSubmitJobDriver.sparkSubmitParameters", "cannot be overridden"},
+		{"forced in defaults", jarRun("", jobs.Configuration{Classification: "spark-defaults", Properties: map[string]string{"spark.master": "local"}}),
+			"configurationOverrides.applicationConfiguration", "cannot be overridden"},
+		{"unknown classification", jarRun("", jobs.Configuration{Classification: "yarn-site"}), "configurationOverrides.applicationConfiguration[0]", "yarn-site"},
+		{"no class", func() jobs.JobRun {
+			r := jarRun("")
+			r.JobDriver.SparkSubmitJobDriver.EntryPoint = "s3://bucket/app"
+			return r
+		}(), "jobDriver.sparkSubmitJobDriver.sparkSubmitParameters", "--class is required"},
+		{"sql without file", jobs.JobRun{JobDriver: jobs.JobDriver{SparkSQLJobDriver: &jobs.SparkSQLJobDriver{}}}, "jobDriver.sparkSqlJobDriver.entryPoint", "required"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := Check(tt.run)
+			var verr *jobs.ValidationError
+			if !errors.As(err, &verr) {
+				t.Fatalf("Check = %v, want a *jobs.ValidationError", err)
+			}
+			if !strings.HasPrefix(verr.Field, tt.field) || !strings.Contains(verr.Field+" "+verr.Rule, tt.rule) {
+				t.Errorf("Check = %q / %q, want field %q and a rule mentioning %q", verr.Field, verr.Rule, tt.field, tt.rule)
+			}
+		})
+	}
+	if err := Check(jarRun("--class org.example.Main --conf spark.executor.instances=50 --num-executors 3")); err != nil {
+		t.Errorf("Check(valid) = %v", err)
+	}
+}
+
+func TestServiceAccountName(t *testing.T) {
+	a := ServiceAccountName("arn:aws:iam::000000000000:role/Spark_Jobs")
+	b := ServiceAccountName("arn:aws:iam::111111111111:role/Spark_Jobs")
+	long := ServiceAccountName("arn:aws:iam::000000000000:role/" + strings.Repeat("x", 200))
+	if !strings.HasPrefix(a, "sparkplane-spark-jobs-") || a == b || len(long) > 63 {
+		t.Errorf("names %q %q %q", a, b, long)
+	}
+}
