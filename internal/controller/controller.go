@@ -44,6 +44,8 @@ type Store interface {
 	DescribeVirtualCluster(ctx context.Context, id string) (jobs.VirtualCluster, error)
 	ListActiveJobRuns(ctx context.Context, limit int) ([]jobs.JobRun, error)
 	UpdateJobRun(ctx context.Context, id string, expectedVersion int64, mutate func(*jobs.JobRun) error) (jobs.JobRun, error)
+	// SettleVirtualCluster ends a TERMINATING virtual cluster whose last run has ended.
+	SettleVirtualCluster(ctx context.Context, id string) error
 }
 
 // Planner turns a job run attempt into the Kubernetes objects that start its driver. A planning

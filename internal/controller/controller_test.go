@@ -375,3 +375,32 @@ func containsState(list []emrtypes.JobRunState, s emrtypes.JobRunState) bool {
 	}
 	return false
 }
+
+// TestDeleteVirtualClusterCancelsItsJobs deletes a virtual cluster while a job runs: the
+// cluster is TERMINATING until the job is cancelled, then TERMINATED.
+func TestDeleteVirtualClusterCancelsItsJobs(t *testing.T) {
+	ensureNode(t)
+	s := startServer(t, t.TempDir(), testenv.Get(t).Kubeconfig)
+	vc := s.virtualCluster(t, "teardown")
+	id := s.start(t, vc, 0, "spark.sparkplane.sandbox.duration=10m")
+	s.waitState(t, vc, id, emrtypes.JobRunStateRunning, 2*time.Minute)
+	ctx := context.Background()
+	if _, err := s.client.DeleteVirtualCluster(ctx, &emrcontainers.DeleteVirtualClusterInput{Id: aws.String(vc)}); err != nil {
+		t.Fatalf("DeleteVirtualCluster: %v", err)
+	}
+	s.waitState(t, vc, id, emrtypes.JobRunStateCancelled, time.Minute)
+	deadline := time.Now().Add(time.Minute)
+	for {
+		out, err := s.client.DescribeVirtualCluster(ctx, &emrcontainers.DescribeVirtualClusterInput{Id: aws.String(vc)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if out.VirtualCluster.State == emrtypes.VirtualClusterStateTerminated {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("virtual cluster still %s a minute after its last job was cancelled", out.VirtualCluster.State)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}

@@ -41,6 +41,11 @@ func (c *Controller) Reconcile(ctx context.Context, id string) (time.Duration, e
 	ns := vc.ContainerProvider.Namespace()
 	switch {
 	case run.State.Terminal():
+		if vc.State == jobs.VirtualClusterTerminating {
+			if err := c.opts.Store.SettleVirtualCluster(ctx, vc.ID); err != nil {
+				return 0, err
+			}
+		}
 		return c.cleanup(ctx, cl, run, ns)
 	case run.State == jobs.StateCancelPending:
 		if err := deleteDrivers(ctx, cl.client, ns, run.ID); err != nil {
@@ -175,6 +180,9 @@ func (c *Controller) finish(ctx context.Context, run jobs.JobRun, to jobs.JobRun
 	})
 	if err == nil {
 		c.log.Info("job run finished", "job", run.ID, "virtualCluster", run.VirtualClusterID, "state", to, "failureReason", reason, "details", details)
+		// Look again at once (a TERMINATING virtual cluster may settle), and when the
+		// finished driver is due for deletion.
+		c.queue.Add(run.ID)
 		c.queue.AddAfter(run.ID, c.opts.DriverTTL)
 	}
 	return err

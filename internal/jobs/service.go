@@ -287,7 +287,7 @@ func (s *Service) DeleteVirtualCluster(ctx context.Context, id string) (string, 
 	if err != nil {
 		return "", err
 	}
-	if vc.State == VirtualClusterTerminated {
+	if vc.State == VirtualClusterTerminated || vc.State == VirtualClusterTerminating {
 		return id, nil
 	}
 	for {
@@ -306,11 +306,41 @@ func (s *Service) DeleteVirtualCluster(ctx context.Context, id string) (string, 
 			s.notify(r.ID)
 		}
 	}
-	if _, err := s.store.SetVirtualClusterState(ctx, id, VirtualClusterTerminated); err != nil {
+	// With runs still being cancelled the cluster is TERMINATING; the controller settles it
+	// to TERMINATED when the last one has ended (SettleVirtualCluster).
+	state := VirtualClusterTerminated
+	cancelling, _, err := s.store.ListJobRuns(ctx, JobRunFilter{VirtualClusterID: id,
+		States: []JobRunState{StateCancelPending}, TimeFilter: TimeFilter{Page: Page{Limit: 1}}})
+	if err != nil {
 		return "", err
 	}
-	s.log.Info("virtual cluster terminated", "virtualCluster", id)
+	if len(cancelling) > 0 {
+		state = VirtualClusterTerminating
+	}
+	if _, err := s.store.SetVirtualClusterState(ctx, id, state); err != nil {
+		return "", err
+	}
+	s.log.Info("virtual cluster deleted", "virtualCluster", id, "state", state)
 	return id, nil
+}
+
+// SettleVirtualCluster moves a TERMINATING virtual cluster to TERMINATED once none of its job
+// runs is unfinished; the controller calls it after a run of such a cluster ends.
+func (s *Service) SettleVirtualCluster(ctx context.Context, id string) error {
+	vc, err := s.store.GetVirtualCluster(ctx, id)
+	if err != nil || vc.State != VirtualClusterTerminating {
+		return err
+	}
+	active, _, err := s.store.ListJobRuns(ctx, JobRunFilter{VirtualClusterID: id, States: NonTerminalStates,
+		TimeFilter: TimeFilter{Page: Page{Limit: 1}}})
+	if err != nil || len(active) > 0 {
+		return err
+	}
+	if _, err := s.store.SetVirtualClusterState(ctx, id, VirtualClusterTerminated); err != nil {
+		return err
+	}
+	s.log.Info("virtual cluster terminated", "virtualCluster", id)
+	return nil
 }
 
 // StartJobRun validates, resolves (job template substitution) and durably stores a job run in
