@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -128,5 +129,37 @@ func TestHealthzAndLimits(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusRequestEntityTooLarge || resp.Header.Get("X-Amzn-Errortype") != "ValidationException" {
 		t.Fatalf("oversized body: %d %s", resp.StatusCode, resp.Header.Get("X-Amzn-Errortype"))
+	}
+}
+
+// TestMetrics checks that answered and refused requests show up on the unauthenticated
+// Prometheus endpoint, without request contents.
+func TestMetrics(t *testing.T) {
+	srv := apitest.Start(t)
+	if _, err := srv.Client().ListVirtualClusters(t.Context(), &emrcontainers.ListVirtualClustersInput{}); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.Get(srv.URL + "/virtualclusters") // unsigned: refused
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	resp, err = http.Get(srv.URL + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, want := range []string{
+		`sparkplane_api_requests_total{route="GET /virtualclusters",status="200"}`,
+		`sparkplane_api_auth_failures_total{status="403"}`,
+		`sparkplane_api_request_duration_seconds_bucket{route="GET /virtualclusters"`,
+	} {
+		if !strings.Contains(string(body), want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
+	if strings.Contains(string(body), srv.SecretAccessKey) || strings.Contains(string(body), srv.AccessKeyID) {
+		t.Error("/metrics shows an access key")
 	}
 }

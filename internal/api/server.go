@@ -15,6 +15,7 @@ import (
 	"time"
 
 	smithytime "github.com/aws/smithy-go/time"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/sparkplane/sparkplane/internal/jobs"
 )
@@ -91,10 +92,18 @@ func (s *Server) routes() {
 // ServeHTTP answers /healthz without authentication and everything else after checking the
 // body size and the signature.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if r.URL.Path == "/healthz" && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
-		w.Header().Set("Content-Type", "text/plain")
-		io.WriteString(w, "ok")
-		return
+	if r.Method == http.MethodGet || r.Method == http.MethodHead {
+		switch r.URL.Path {
+		case "/healthz":
+			w.Header().Set("Content-Type", "text/plain")
+			io.WriteString(w, "ok")
+			return
+		case "/metrics":
+			// Prometheus scrapes without AWS signatures; the metrics carry counts and
+			// durations, never request contents or keys.
+			promhttp.Handler().ServeHTTP(w, r)
+			return
+		}
 	}
 	w.Header().Set("X-Amzn-Requestid", requestID())
 	if r.ContentLength > s.maxBody {
@@ -114,7 +123,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	principal, err := s.auth.Verify(r.Context(), r, body)
 	if err != nil {
 		s.log.Debug("request rejected", "method", r.Method, "path", r.URL.Path, "reason", err.Error())
-		writeError(w, r, s.log, err)
+		sw := &statusWriter{ResponseWriter: w}
+		writeError(sw, r, s.log, err)
+		authFailuresTotal.WithLabelValues(strconv.Itoa(sw.status)).Inc()
 		return
 	}
 	ctx := context.WithValue(r.Context(), principalKey{}, principal)
@@ -138,6 +149,9 @@ func (s *Server) operation(fn handlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body) // already buffered by ServeHTTP
 		start := time.Now()
+		sw := &statusWriter{ResponseWriter: w}
+		w = sw
+		defer func() { observe(r.Pattern, sw.status, start) }()
 		out, err := fn(r, body)
 		if err != nil {
 			writeError(w, r, s.log, err)

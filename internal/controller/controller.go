@@ -246,6 +246,7 @@ func (c *Controller) processNext(ctx context.Context) bool {
 	after, err := c.Reconcile(ctx, id)
 	switch {
 	case err != nil:
+		reconcileErrorsTotal.Inc()
 		if ctx.Err() == nil {
 			c.log.Warn("reconcile failed; will retry", "job", id, "err", err)
 		}

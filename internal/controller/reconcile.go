@@ -60,6 +60,7 @@ func (c *Controller) Reconcile(ctx context.Context, id string) (time.Duration, e
 
 // submit plans and creates the current attempt's objects, then records SUBMITTED.
 func (c *Controller) submit(ctx context.Context, cl *cluster, run jobs.JobRun, vc jobs.VirtualCluster) error {
+	start := time.Now()
 	attempt := attemptOf(run)
 	plan, err := c.opts.Planner.Plan(ctx, run, vc, attempt)
 	var verr *jobs.ValidationError
@@ -88,6 +89,8 @@ func (c *Controller) submit(ctx context.Context, cl *cluster, run jobs.JobRun, v
 		return nil
 	})
 	if err == nil {
+		submitSeconds.Observe(time.Since(start).Seconds())
+		driverSubmissionsTotal.WithLabelValues(run.VirtualClusterID).Inc()
 		c.log.Info("job run submitted", "job", run.ID, "virtualCluster", run.VirtualClusterID, "pod", plan.Objects.DriverPod.Name, "attempt", attempt)
 	}
 	return err
@@ -179,6 +182,7 @@ func (c *Controller) finish(ctx context.Context, run jobs.JobRun, to jobs.JobRun
 		return nil
 	})
 	if err == nil {
+		jobRunsFinishedTotal.WithLabelValues(run.VirtualClusterID, string(to), string(reason)).Inc()
 		c.log.Info("job run finished", "job", run.ID, "virtualCluster", run.VirtualClusterID, "state", to, "failureReason", reason, "details", details)
 		// Look again at once (a TERMINATING virtual cluster may settle), and when the
 		// finished driver is due for deletion.
