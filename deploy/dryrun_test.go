@@ -1,0 +1,96 @@
+package deploy_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/client-go/discovery"
+	"k8s.io/client-go/discovery/cached/memory"
+	"k8s.io/client-go/restmapper"
+	"sigs.k8s.io/yaml"
+
+	"github.com/sparkplane/sparkplane/internal/testenv"
+)
+
+// TestMain runs the package against one sandbox cluster with Karpenter's CRDs installed
+// (NodePool, NodeClaim, KWOKNodeClass; not EC2NodeClass, which only the AWS provider ships).
+// With -short no cluster starts and only the shape tests run.
+func TestMain(m *testing.M) { testenv.Main(m, testenv.Options{Karpenter: true}) }
+
+// TestServerSideDryRun submits every manifest to the sandbox's kube-apiserver with dryRun=All,
+// so that the API server's own validation (built-in schemas, and the karpenter.sh/v1 CRD's
+// OpenAPI schema and CEL rules) judges them; nothing is persisted. The EC2NodeClass cannot be
+// checked there (its CRD is not installed), and the pod templates are sent as Pods with an
+// image filled in, as Spark does when it uses them.
+func TestServerSideDryRun(t *testing.T) {
+	env := testenv.Get(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "sparkplane"}}
+	if _, err := env.Client.CoreV1().Namespaces().Create(ctx, ns, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
+		t.Fatal(err)
+	}
+	dc, err := discovery.NewDiscoveryClientForConfig(env.Config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mapper := restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(dc))
+
+	var docs []doc
+	docs = append(docs, readDocs(t, "karpenter")...)
+	docs = append(docs, readDocs(t, "kubernetes")...)
+	checked := 0
+	for _, d := range docs {
+		if d.kind == "Kustomization" || d.kind == "EC2NodeClass" {
+			t.Logf("%s: not checked server-side (no such API on the sandbox cluster)", d)
+			continue
+		}
+		obj := &unstructured.Unstructured{}
+		if err := yaml.Unmarshal(d.raw, &obj.Object); err != nil {
+			t.Fatalf("%s: %v", d, err)
+		}
+		namespace := obj.GetNamespace()
+		if d.kind == "Pod" {
+			// A pod template: give it a name, a namespace and the image Spark would set.
+			obj.SetName(strings.TrimSuffix(strings.ReplaceAll(d.file[strings.LastIndex(d.file, "/")+1:], ".", "-"), "-yaml"))
+			namespace = "sparkplane"
+			containers, _, _ := unstructured.NestedSlice(obj.Object, "spec", "containers")
+			for i := range containers {
+				containers[i].(map[string]any)["image"] = "apache/spark:3.5.3"
+			}
+			if err := unstructured.SetNestedSlice(obj.Object, containers, "spec", "containers"); err != nil {
+				t.Fatal(err)
+			}
+		}
+		gvk := obj.GroupVersionKind()
+		mapping, err := mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
+		if err != nil {
+			t.Errorf("%s: no API for %s on the sandbox cluster: %v", d, gvk, err)
+			continue
+		}
+		ri := env.Dynamic.Resource(mapping.Resource)
+		opts := metav1.CreateOptions{DryRun: []string{metav1.DryRunAll}, FieldValidation: metav1.FieldValidationStrict}
+		if namespace != "" {
+			_, err = ri.Namespace(namespace).Create(ctx, obj, opts)
+		} else {
+			_, err = ri.Create(ctx, obj, opts)
+		}
+		if apierrors.IsAlreadyExists(err) && d.kind == "Namespace" {
+			err = nil // created above so that the namespaced objects can be dry-run into it
+		}
+		if err != nil {
+			t.Errorf("%s: server-side dry run: %v", d, err)
+			continue
+		}
+		checked++
+	}
+	if checked < 15 {
+		t.Errorf("only %d objects were dry-run", checked)
+	}
+}
