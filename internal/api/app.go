@@ -12,6 +12,7 @@ import (
 
 	"github.com/sparkplane/sparkplane/internal/config"
 	"github.com/sparkplane/sparkplane/internal/controller"
+	"github.com/sparkplane/sparkplane/internal/cost"
 	"github.com/sparkplane/sparkplane/internal/jobs"
 	"github.com/sparkplane/sparkplane/internal/release"
 	"github.com/sparkplane/sparkplane/internal/store"
@@ -31,7 +32,10 @@ type App struct {
 	// Controller runs the accepted job runs on the container providers; nil when none is
 	// configured or it is disabled (job runs then stay PENDING).
 	Controller *controller.Controller
-	log        *slog.Logger
+	// Cost reports what job runs and virtual clusters cost, from the records the controller's
+	// cost recorders keep.
+	Cost *cost.Reporter
+	log  *slog.Logger
 }
 
 // NewApp opens the store (creating the data directory) and wires the service and handler.
@@ -76,7 +80,12 @@ func NewApp(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, err
 		st.Close()
 		return nil, err
 	}
-	if ctrl, err = newController(ctx, cfg, svc, catalog, log); err != nil {
+	costs, err := newCostParts(cfg, st)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	if ctrl, err = newController(ctx, cfg, svc, catalog, costs, log); err != nil {
 		st.Close()
 		return nil, err
 	}
@@ -85,7 +94,8 @@ func NewApp(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, err
 		access[i] = AccessKey{AccessKeyID: k.AccessKeyID, SecretAccessKey: k.SecretAccessKey, Principal: k.Principal}
 	}
 	h := New(svc, NewAuthenticator(cfg.Region, access, nil), Options{Logger: log})
-	return &App{Config: cfg, Store: st, Service: svc, Handler: h, Generated: generated, Controller: ctrl, log: log}, nil
+	return &App{Config: cfg, Store: st, Service: svc, Handler: h, Generated: generated, Controller: ctrl,
+		Cost: cost.NewReporter(st, costs.catalog, nil), log: log}, nil
 }
 
 // Serve answers requests on ln until ctx ends, then shuts down gracefully (in-flight requests

@@ -18,13 +18,15 @@ import (
 
 // Config is the whole server configuration. The YAML names are the JSON tags.
 type Config struct {
-	Listen             string              `json:"listen,omitempty"`
-	DataDir            string              `json:"dataDir,omitempty"`
-	Database           string              `json:"database,omitempty"`
-	Region             string              `json:"region,omitempty"`
-	AccountID          string              `json:"accountId,omitempty"`
-	LogLevel           string              `json:"logLevel,omitempty"`
-	ReleaseCatalog     string              `json:"releaseCatalog,omitempty"`
+	Listen         string `json:"listen,omitempty"`
+	DataDir        string `json:"dataDir,omitempty"`
+	Database       string `json:"database,omitempty"`
+	Region         string `json:"region,omitempty"`
+	AccountID      string `json:"accountId,omitempty"`
+	LogLevel       string `json:"logLevel,omitempty"`
+	ReleaseCatalog string `json:"releaseCatalog,omitempty"`
+	// CostCatalog is an optional price file laid over the built-in price catalog.
+	CostCatalog        string              `json:"costCatalog,omitempty"`
 	TLS                TLS                 `json:"tls,omitempty"`
 	CredentialsFile    string              `json:"credentialsFile,omitempty"`
 	Credentials        []Credential        `json:"credentials,omitempty"`

@@ -15,6 +15,7 @@
 //	region: us-east-1               # flag --region, env SPARKPLANE_REGION; SigV4 scope and ARNs
 //	accountId: "000000000000"       # 12 digits; flag --account-id, env SPARKPLANE_ACCOUNT_ID
 //	releaseCatalog: ""              # optional catalog file; default: the built-in catalog
+//	costCatalog: ""                 # optional price file over the built-in prices (internal/cost)
 //	logLevel: info                  # debug|info|warn|error; env SPARKPLANE_LOG_LEVEL
 //	tls:                            # optional; serve HTTPS when both are set
 //	  certFile: /etc/sparkplane/tls.crt

@@ -13,11 +13,13 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/client-go/informers"
+	coreinformers "k8s.io/client-go/informers/core/v1"
 	"k8s.io/client-go/kubernetes"
 	corelisters "k8s.io/client-go/listers/core/v1"
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/client-go/util/workqueue"
 
+	"github.com/sparkplane/sparkplane/internal/cost"
 	"github.com/sparkplane/sparkplane/internal/jobs"
 	"github.com/sparkplane/sparkplane/internal/spark"
 )
@@ -73,6 +75,10 @@ type Options struct {
 	Resync time.Duration
 	// Workers is the number of concurrent reconciles (default 16).
 	Workers int
+	// Cost, when set, receives every job pod and node event of each cluster (keyed by
+	// container provider id), so what each pod held on which node is recorded before
+	// executors are deleted.
+	Cost    map[string]*cost.Recorder
 	Logger  *slog.Logger
 	Now     func() time.Time
 }
@@ -147,9 +153,11 @@ func (c *Controller) Ready() <-chan struct{} { return c.ready }
 func (c *Controller) Run(ctx context.Context) error {
 	defer c.queue.ShutDown()
 	for _, cl := range c.clusters {
+		// One watch on every job pod (drivers and executors): the controller reacts to
+		// drivers, the cost recorder to all of them.
 		factory := informers.NewSharedInformerFactoryWithOptions(cl.client, 0,
 			informers.WithTweakListOptions(func(o *metav1.ListOptions) {
-				o.LabelSelector = LabelJobID + ",spark-role=driver"
+				o.LabelSelector = LabelJobID
 			}))
 		inf := factory.Core().V1().Pods()
 		cl.pods = inf.Lister()
@@ -159,7 +167,12 @@ func (c *Controller) Run(ctx context.Context) error {
 			UpdateFunc: func(_, obj any) { c.enqueuePod(obj) },
 			DeleteFunc: c.enqueuePod,
 		}); err != nil {
-			return fmt.Errorf("watch driver pods of cluster %s: %w", cl.id, err)
+			return fmt.Errorf("watch job pods of cluster %s: %w", cl.id, err)
+		}
+		if rec := c.opts.Cost[cl.id]; rec != nil {
+			if err := c.recordCost(ctx, cl, rec, inf); err != nil {
+				return err
+			}
 		}
 		factory.Start(ctx.Done())
 	}
@@ -183,9 +196,11 @@ func (c *Controller) Run(ctx context.Context) error {
 		case <-ctx.Done():
 			c.queue.ShutDown()
 			wg.Wait()
+			c.flushCost()
 			return nil
 		case <-ticker.C:
 			c.resync(ctx)
+			c.flushCost()
 		}
 	}
 }
@@ -203,7 +218,7 @@ func (c *Controller) enqueuePod(obj any) {
 	if t, ok := obj.(cache.DeletedFinalStateUnknown); ok {
 		obj = t.Obj
 	}
-	if pod, ok := obj.(*corev1.Pod); ok {
+	if pod, ok := obj.(*corev1.Pod); ok && pod.Labels["spark-role"] == "driver" {
 		if id := pod.Labels[LabelJobID]; id != "" {
 			c.queue.Add(id)
 		}
@@ -230,7 +245,7 @@ func (c *Controller) resync(ctx context.Context) {
 			continue
 		}
 		for _, p := range pods {
-			if finished(p) {
+			if p.Labels["spark-role"] == "driver" && finished(p) {
 				c.queue.Add(p.Labels[LabelJobID])
 			}
 		}
@@ -277,4 +292,42 @@ func maxAttempts(run jobs.JobRun) int {
 
 func finished(p *corev1.Pod) bool {
 	return p.Status.Phase == corev1.PodSucceeded || p.Status.Phase == corev1.PodFailed
+}
+
+// recordCost feeds a cluster's cost recorder from the job pod informer and a node informer,
+// and once both have synced, closes the records of pods and nodes that vanished while the
+// server was down.
+func (c *Controller) recordCost(ctx context.Context, cl *cluster, rec *cost.Recorder, pods coreinformers.PodInformer) error {
+	podH, nodeH := rec.Handlers()
+	if _, err := pods.Informer().AddEventHandler(podH); err != nil {
+		return fmt.Errorf("record pod costs of cluster %s: %w", cl.id, err)
+	}
+	nodeFactory := informers.NewSharedInformerFactory(cl.client, 0)
+	nodes := nodeFactory.Core().V1().Nodes()
+	if _, err := nodes.Informer().AddEventHandler(nodeH); err != nil {
+		return fmt.Errorf("record node prices of cluster %s: %w", cl.id, err)
+	}
+	nodeFactory.Start(ctx.Done())
+	go func() {
+		if !cache.WaitForCacheSync(ctx.Done(), pods.Informer().HasSynced, nodes.Informer().HasSynced) {
+			return
+		}
+		podList, _ := cl.pods.List(labels.Everything())
+		nodeList, _ := nodes.Lister().List(labels.Everything())
+		if err := rec.Resync(ctx, podList, nodeList); err != nil {
+			c.log.Warn("cost resync", "cluster", cl.id, "err", err)
+		}
+	}()
+	return nil
+}
+
+// flushCost retries cost records whose writes failed.
+func (c *Controller) flushCost() {
+	for id, rec := range c.opts.Cost {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		if err := rec.Flush(ctx); err != nil {
+			c.log.Warn("flush cost records", "cluster", id, "err", err)
+		}
+		cancel()
+	}
 }
