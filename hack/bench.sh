@@ -1,0 +1,105 @@
+#!/usr/bin/env bash
+# Runs the benchmarks docs/benchmarks.md reports and prints a summary table:
+#   1. issue 3, no cluster: StartJobRun through the whole API stack at 1, 8 and 64 clients, and
+#      ListJobRuns with 100k and 1M stored runs (internal/api);
+#   2. issue 4, in a test cluster (internal/bench), driver emulator off: sustained jobs/s of
+#      sparkplane and of a raw client-go baseline in pairs (BenchmarkThroughput), and
+#      submit->driver-pod latency at a steady rate (BenchmarkLatency).
+# Raw `go test` output goes to .cache/bench/ (git-ignored). About 5 minutes on 2 cores.
+#
+# Knobs (environment):
+#   BENCH_COUNT=3        rounds of the cluster experiments, each in a fresh cluster (the
+#                        summary shows the median)
+#   BENCH_JOBS=500       job runs per throughput experiment
+#   BENCH_RATE=10        job runs per second in the latency experiment
+#   BENCH_DURATION=25s   length of the latency experiment
+#   BENCH_PROFILE=1      also write CPU profiles of the cluster experiments (the test process:
+#                        API server, store, controller and the clients) to .cache/bench/
+#   BENCH_ONLY=api|cluster   run one half
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+GO=${GO:-go}
+out=.cache/bench
+mkdir -p "$out"
+count=${BENCH_COUNT:-3}
+only=${BENCH_ONLY:-}
+failed=0
+start=$SECONDS
+
+# run NAME ARGS... runs one `go test` and keeps its output in $out/NAME.txt.
+run() {
+	local name=$1
+	shift
+	echo "== $name: go test $*" >&2
+	if ! "$GO" test "$@" 2>&1 | tee "$out/$name.txt"; then
+		echo "== $name FAILED (output in $out/$name.txt)" >&2
+		failed=1
+	fi
+}
+
+if [[ -z $only || $only == api ]]; then
+	# Each -benchtime Nx benchmark runs once with N=1, then once with N: the ListJobRuns rows are
+	# seeded twice, which is most of its time.
+	run api-startjobrun ./internal/api -run '^$' -bench '^BenchmarkStartJobRun$' -benchtime 5000x -count 1 -timeout 15m
+	run api-listjobruns ./internal/api -run '^$' -bench '^BenchmarkListJobRuns$' -benchtime 500x -count 1 -timeout 15m
+fi
+
+if [[ -z $only || $only == cluster ]]; then
+	# One test binary (and one fresh test cluster) per round, so the raw and sparkplane
+	# throughput runs interleave instead of running back to back (go test -count would repeat
+	# each sub-benchmark before the next).
+	: >"$out/cluster.txt"
+	for round in $(seq 1 "$count"); do
+		profile=()
+		if [[ -n ${BENCH_PROFILE:-} ]]; then
+			profile=(-cpuprofile "$PWD/$out/cluster-$round.cpu.pprof" -o "$PWD/$out/bench.test")
+		fi
+		run "cluster-$round" ./internal/bench -run '^$' -bench . -benchtime 1x -count 1 -timeout 15m "${profile[@]}" \
+			-args -jobs "${BENCH_JOBS:-500}" -rate "${BENCH_RATE:-10}" -duration "${BENCH_DURATION:-25s}" \
+			-log-dir "$PWD/$out/logs-$round"
+		cat "$out/cluster-$round.txt" >>"$out/cluster.txt"
+	done
+fi
+
+# The summary: the median of every metric of every benchmark over its runs, then the targets.
+cat "$out"/api-*.txt "$out/cluster.txt" 2>/dev/null | awk '
+	/^Benchmark/ {
+		name = $1; sub(/-[0-9]+$/, "", name)
+		if (!(name in seen)) { seen[name] = 1; order[++n] = name }
+		for (i = 5; i + 1 <= NF; i += 2) {
+			if ($i !~ /^[0-9.e+-]+$/) continue
+			key = name SUBSEP $(i + 1)
+			if (!(key in cnt)) units[name] = units[name] " " $(i + 1)
+			vals[key, ++cnt[key]] = $i
+		}
+	}
+	function median(key,   k, m, i, j, t, a) {
+		m = cnt[key]
+		for (i = 1; i <= m; i++) a[i] = vals[key, i] + 0
+		for (i = 2; i <= m; i++) for (j = i; j > 1 && a[j - 1] > a[j]; j--) { t = a[j]; a[j] = a[j - 1]; a[j - 1] = t }
+		return (m % 2) ? a[(m + 1) / 2] : (a[m / 2] + a[m / 2 + 1]) / 2
+	}
+	END {
+		printf "\n%-44s %-20s %12s %5s\n", "benchmark", "metric", "median", "runs"
+		for (b = 1; b <= n; b++) {
+			name = order[b]; k = split(units[name], u, " ")
+			for (i = 1; i <= k; i++) {
+				key = name SUBSEP u[i]; med[name, u[i]] = median(key)
+				printf "%-44s %-20s %12.4g %5d\n", name, u[i], med[name, u[i]], cnt[key]
+			}
+		}
+		sp = "BenchmarkThroughput/sparkplane"
+		if ((sp SUBSEP "jobs/s") in cnt) {
+			printf "\nissue 4 targets (medians):\n"
+			t("sustained jobs/s >= 100", med[sp, "jobs/s"], med[sp, "jobs/s"] >= 100)
+			t("sparkplane/raw >= 0.5", med[sp, "ratio_vs_raw"], med[sp, "ratio_vs_raw"] >= 0.5)
+		}
+		if (("BenchmarkLatency" SUBSEP "p99_ms") in cnt)
+			t("p99 at steady rate < 200 ms", med["BenchmarkLatency", "p99_ms"], med["BenchmarkLatency", "p99_ms"] < 200)
+	}
+	function t(what, v, ok) { printf "  %-32s %10.4g  %s\n", what, v, ok ? "met" : "MISSED" }
+' | tee "$out/summary.txt"
+
+echo "raw output in $out/ ($((SECONDS - start)) s)"
+exit $failed
