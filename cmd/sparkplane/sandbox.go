@@ -1,0 +1,118 @@
+package main
+
+import (
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/tools/clientcmd"
+
+	"github.com/sparkplane/sparkplane/internal/emulator"
+	"github.com/sparkplane/sparkplane/internal/sandbox"
+)
+
+func init() {
+	var dir string
+	cmd := &cobra.Command{
+		Use:   "sandbox",
+		Short: "Run sparkplane locally on a real control plane with simulated nodes",
+		Long: "The sandbox runs, all on loopback: a kwok cluster (real etcd, kube-apiserver, scheduler and\n" +
+			"controller-manager; simulated kubelets), Karpenter with its kwok provider, versitygw as S3,\n" +
+			"the Spark driver emulator and the sparkplane server. Its state, pid files and logs live in --dir.",
+	}
+	cmd.PersistentFlags().StringVar(&dir, "dir", ".sandbox", "directory for the sandbox's state, pid files and logs")
+	sb := func() (*sandbox.Sandbox, error) {
+		self, err := os.Executable()
+		if err != nil {
+			return nil, fmt.Errorf("find the sparkplane binary: %w", err)
+		}
+		return &sandbox.Sandbox{Dir: dir, Self: self, Out: os.Stdout}, nil
+	}
+	cmd.AddCommand(&cobra.Command{
+		Use:   "up",
+		Short: "Start every part of the sandbox that does not run yet, and print how to use it",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			s, err := sb()
+			if err != nil {
+				return err
+			}
+			return s.Up(cmd.Context())
+		},
+	}, &cobra.Command{
+		Use:   "down",
+		Short: "Stop every process `sandbox up` started and delete the cluster",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			s, err := sb()
+			if err != nil {
+				return err
+			}
+			return s.Down(cmd.Context())
+		},
+	}, &cobra.Command{
+		Use:   "status",
+		Short: "Say which parts of the sandbox run and answer",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			s, err := sb()
+			if err != nil {
+				return err
+			}
+			parts, err := s.Status(cmd.Context())
+			if err != nil {
+				return err
+			}
+			w := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', 0)
+			fmt.Fprintln(w, "PART\tPID\tRUNNING\tHEALTHY\tDETAIL")
+			down := false
+			for _, p := range parts {
+				fmt.Fprintf(w, "%s\t%d\t%t\t%t\t%s\n", p.Name, p.Pid, p.Running, p.Healthy, p.Detail)
+				down = down || !p.Healthy
+			}
+			w.Flush()
+			if down {
+				return fmt.Errorf("the sandbox is not fully up; run: sparkplane sandbox up --dir %s", dir)
+			}
+			return nil
+		},
+	})
+
+	var kubeconfig, readyFile, namespace string
+	emu := &cobra.Command{
+		Use:    "emulator",
+		Short:  "Run the Spark driver emulator against a cluster with simulated kubelets",
+		Hidden: true,
+		Args:   cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := clientcmd.BuildConfigFromFlags("", kubeconfig)
+			if err != nil {
+				return fmt.Errorf("--kubeconfig %s: %w", kubeconfig, err)
+			}
+			client, err := kubernetes.NewForConfig(cfg)
+			if err != nil {
+				return err
+			}
+			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			log := slog.New(slog.NewTextHandler(os.Stderr, nil))
+			return emulator.New(client, emulator.Options{Namespace: namespace, Log: log, OnReady: func() {
+				if readyFile != "" {
+					if err := os.WriteFile(readyFile, []byte("ready\n"), 0o644); err != nil {
+						log.Error("write ready file", "err", err)
+					}
+				}
+			}}).Run(ctx)
+		},
+	}
+	emu.Flags().StringVar(&kubeconfig, "kubeconfig", os.Getenv("KUBECONFIG"), "kubeconfig of the cluster")
+	emu.Flags().StringVar(&readyFile, "ready-file", "", "file to create once the emulator watches the cluster")
+	emu.Flags().StringVar(&namespace, "namespace", "", "only emulate drivers in this namespace (default all)")
+	cmd.AddCommand(emu)
+	root.AddCommand(cmd)
+}

@@ -1,0 +1,404 @@
+package emulator
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"path"
+	"strconv"
+	"strings"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/informers"
+	"k8s.io/client-go/kubernetes"
+	corelisters "k8s.io/client-go/listers/core/v1"
+	"k8s.io/client-go/tools/cache"
+	"k8s.io/client-go/util/workqueue"
+	"sigs.k8s.io/yaml"
+)
+
+// Annotations the emulator keeps its progress in, on the driver pod, so that a restarted
+// emulator continues where the last one stopped.
+const (
+	// AnnotationExitCode asks the cluster's kwok stages to end the pod's containers with this
+	// exit code (Succeeded for 0, Failed otherwise).
+	AnnotationExitCode = "sparkplane.io/emulator-exit-code"
+	// AnnotationRunningSince records when all executors were first seen running.
+	AnnotationRunningSince = "sparkplane.io/emulator-running-since"
+	// AnnotationMessage says why the emulated driver failed, when it failed on its own conf.
+	AnnotationMessage = "sparkplane.io/emulator-message"
+	// SparkConfVolume is the driver volume that carries the spark.properties ConfigMap.
+	SparkConfVolume = "spark-conf-volume-driver"
+	// SparkPropertiesKey is the ConfigMap key of spark.properties.
+	SparkPropertiesKey = "spark.properties"
+)
+
+// Options tune an Emulator; the zero value is usable.
+type Options struct {
+	// Namespace limits the emulator to one namespace; empty means all.
+	Namespace string
+	// Log receives the emulator's structured log; nil discards it.
+	Log *slog.Logger
+	// Resync re-examines every driver this often even without events (default 30s).
+	Resync time.Duration
+	// OnReady, when set, is called once the emulator watches the cluster.
+	OnReady func()
+}
+
+// Emulator plays the Spark driver for the driver pods of a cluster with simulated kubelets.
+type Emulator struct {
+	client kubernetes.Interface
+	opts   Options
+	log    *slog.Logger
+	now    func() time.Time
+	queue  workqueue.TypedRateLimitingInterface[string]
+	pods   corelisters.PodLister
+}
+
+// New returns an Emulator that acts through client; call Run to start it.
+func New(client kubernetes.Interface, opts Options) *Emulator {
+	log := opts.Log
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	if opts.Resync <= 0 {
+		opts.Resync = 30 * time.Second
+	}
+	return &Emulator{client: client, opts: opts, log: log.With("component", "emulator"), now: time.Now}
+}
+
+// Run watches driver and executor pods and drives every emulated driver until ctx ends.
+func (e *Emulator) Run(ctx context.Context) error {
+	e.queue = workqueue.NewTypedRateLimitingQueueWithConfig(
+		workqueue.NewTypedItemExponentialFailureRateLimiter[string](200*time.Millisecond, 30*time.Second),
+		workqueue.TypedRateLimitingQueueConfig[string]{Name: "emulator"})
+	defer e.queue.ShutDown()
+
+	factory := informers.NewSharedInformerFactoryWithOptions(e.client, e.opts.Resync,
+		informers.WithNamespace(e.opts.Namespace),
+		informers.WithTweakListOptions(func(o *metav1.ListOptions) {
+			o.LabelSelector = LabelRole + " in (driver,executor)"
+		}))
+	inf := factory.Core().V1().Pods()
+	e.pods = inf.Lister()
+	if _, err := inf.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
+		AddFunc:    e.enqueue,
+		UpdateFunc: func(_, obj any) { e.enqueue(obj) },
+		DeleteFunc: e.enqueue,
+	}); err != nil {
+		return fmt.Errorf("emulator: watch pods: %w", err)
+	}
+	factory.Start(ctx.Done())
+	defer factory.Shutdown()
+	if !cache.WaitForCacheSync(ctx.Done(), inf.Informer().HasSynced) {
+		return fmt.Errorf("emulator: pod cache did not sync: %w", ctx.Err())
+	}
+	e.log.Info("driver emulator running", "namespace", e.opts.Namespace)
+	if e.opts.OnReady != nil {
+		e.opts.OnReady()
+	}
+	go func() {
+		<-ctx.Done()
+		e.queue.ShutDown()
+	}()
+	for e.next(ctx) {
+	}
+	return nil
+}
+
+// enqueue queues the driver a pod event concerns: the pod itself, or an executor's owner.
+func (e *Emulator) enqueue(obj any) {
+	if t, ok := obj.(cache.DeletedFinalStateUnknown); ok {
+		obj = t.Obj
+	}
+	pod, ok := obj.(*corev1.Pod)
+	if !ok {
+		return
+	}
+	switch pod.Labels[LabelRole] {
+	case "driver":
+		e.queue.Add(pod.Namespace + "/" + pod.Name)
+	case "executor":
+		for _, ref := range pod.OwnerReferences {
+			if ref.Kind == "Pod" && ref.APIVersion == "v1" {
+				e.queue.Add(pod.Namespace + "/" + ref.Name)
+			}
+		}
+	}
+}
+
+func (e *Emulator) next(ctx context.Context) bool {
+	key, quit := e.queue.Get()
+	if quit {
+		return false
+	}
+	defer e.queue.Done(key)
+	after, err := e.reconcile(ctx, key)
+	switch {
+	case err != nil:
+		e.log.Warn("emulating driver failed, retrying", "pod", key, "err", err)
+		e.queue.AddRateLimited(key)
+	case after > 0:
+		e.queue.Forget(key)
+		e.queue.AddAfter(key, after)
+	default:
+		e.queue.Forget(key)
+	}
+	return true
+}
+
+// reconcile makes one step for a driver and says when to look again (0: on the next event).
+func (e *Emulator) reconcile(ctx context.Context, key string) (time.Duration, error) {
+	ns, name, _ := strings.Cut(key, "/")
+	driver, err := e.pods.Pods(ns).Get(name)
+	if apierrors.IsNotFound(err) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	if driver.DeletionTimestamp != nil || driver.Status.Phase != corev1.PodRunning ||
+		driver.Annotations[AnnotationExitCode] != "" {
+		return 0, nil
+	}
+	log := e.log.With("pod", key)
+
+	conf, template, err := e.readConf(ctx, driver)
+	if err != nil {
+		var ce *confError
+		if errors.As(err, &ce) {
+			log.Warn("driver conf is unusable; ending the driver as Spark would", "err", err)
+			return 0, e.finish(ctx, driver, conf, 1, err.Error())
+		}
+		return 0, err
+	}
+	hold, err := conf.Duration()
+	if err == nil {
+		_, err = conf.ExitCode()
+	}
+	var count int
+	if err == nil {
+		count, err = conf.ExecutorCount()
+	}
+	var want []*corev1.Pod
+	for id := 1; err == nil && id <= count; id++ {
+		var p *corev1.Pod
+		if p, err = BuildExecutor(driver, conf, template, id); err == nil {
+			want = append(want, p)
+		}
+	}
+	if err != nil {
+		log.Warn("driver conf is unusable; ending the driver as Spark would", "err", err)
+		return 0, e.finish(ctx, driver, conf, 1, err.Error())
+	}
+
+	if since := driver.Annotations[AnnotationRunningSince]; since != "" {
+		start, err := time.Parse(time.RFC3339Nano, since)
+		if err != nil {
+			start = e.now()
+		}
+		if left := start.Add(hold).Sub(e.now()); left > 0 {
+			return left, nil
+		}
+		code, _ := conf.ExitCode()
+		log.Info("simulated job done", "exitCode", code)
+		return 0, e.finish(ctx, driver, conf, code, "")
+	}
+
+	have, err := e.executors(driver, conf)
+	if err != nil {
+		return 0, err
+	}
+	running := 0
+	for _, p := range want {
+		got, ok := have[p.Name]
+		if !ok {
+			_, err := e.client.CoreV1().Pods(ns).Create(ctx, p, metav1.CreateOptions{})
+			if err != nil && !apierrors.IsAlreadyExists(err) {
+				return 0, fmt.Errorf("create executor pod %s/%s: %w", ns, p.Name, err)
+			}
+			log.Info("created executor", "executor", p.Name)
+			continue
+		}
+		if got.Status.Phase == corev1.PodRunning {
+			running++
+		}
+	}
+	if running < len(want) {
+		return 0, nil
+	}
+	log.Info("all executors running; holding them", "executors", len(want), "duration", hold)
+	if err := e.annotate(ctx, driver, map[string]string{AnnotationRunningSince: e.now().UTC().Format(time.RFC3339Nano)}); err != nil {
+		return 0, err
+	}
+	return hold, nil
+}
+
+// executors lists the driver's executor pods by name.
+func (e *Emulator) executors(driver *corev1.Pod, conf Conf) (map[string]*corev1.Pod, error) {
+	sel := labels.SelectorFromSet(labels.Set{LabelRole: "executor"})
+	pods, err := e.pods.Pods(driver.Namespace).List(sel)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]*corev1.Pod{}
+	for _, p := range pods {
+		if metav1.IsControlledBy(p, driver) {
+			out[p.Name] = p
+		}
+	}
+	return out, nil
+}
+
+// finish does what a stopping Spark driver does, then ends the driver with code: it deletes
+// the app's Services (spark.kubernetes.driver.service.deleteOnTermination, default true) and
+// its executors (spark.kubernetes.executor.deleteOnTermination, default true; when false they
+// are ended with exit code 0 instead and left behind).
+func (e *Emulator) finish(ctx context.Context, driver *corev1.Pod, conf Conf, code int, message string) error {
+	ns := driver.Namespace
+	if conf != nil {
+		appID := conf.get("spark.app.id", driver.Labels[LabelAppSelector])
+		if del, err := conf.boolean("spark.kubernetes.driver.service.deleteOnTermination", true); err == nil && del && appID != "" {
+			svcs, err := e.client.CoreV1().Services(ns).List(ctx, metav1.ListOptions{LabelSelector: LabelAppSelector + "=" + appID})
+			if err != nil {
+				return fmt.Errorf("list services of %s: %w", appID, err)
+			}
+			for _, s := range svcs.Items {
+				if err := e.client.CoreV1().Services(ns).Delete(ctx, s.Name, metav1.DeleteOptions{}); err != nil && !apierrors.IsNotFound(err) {
+					return fmt.Errorf("delete service %s/%s: %w", ns, s.Name, err)
+				}
+			}
+		}
+		execs, err := e.executors(driver, conf)
+		if err != nil {
+			return err
+		}
+		del, err := conf.boolean("spark.kubernetes.executor.deleteOnTermination", true)
+		if err != nil {
+			del = true
+		}
+		for _, p := range execs {
+			if del {
+				err = e.client.CoreV1().Pods(ns).Delete(ctx, p.Name, metav1.DeleteOptions{})
+			} else if p.Annotations[AnnotationExitCode] == "" && p.Status.Phase == corev1.PodRunning {
+				err = e.annotate(ctx, p, map[string]string{AnnotationExitCode: "0"})
+			}
+			if err != nil && !apierrors.IsNotFound(err) {
+				return fmt.Errorf("end executor %s/%s: %w", ns, p.Name, err)
+			}
+		}
+	}
+	ann := map[string]string{AnnotationExitCode: strconv.Itoa(code)}
+	if message != "" {
+		ann[AnnotationMessage] = message
+	}
+	return e.annotate(ctx, driver, ann)
+}
+
+func (e *Emulator) annotate(ctx context.Context, pod *corev1.Pod, ann map[string]string) error {
+	patch := map[string]any{"metadata": map[string]any{"annotations": ann}}
+	raw, err := json.Marshal(patch)
+	if err != nil {
+		return err
+	}
+	_, err = e.client.CoreV1().Pods(pod.Namespace).Patch(ctx, pod.Name, types.MergePatchType, raw, metav1.PatchOptions{})
+	if err != nil {
+		return fmt.Errorf("annotate pod %s/%s: %w", pod.Namespace, pod.Name, err)
+	}
+	return nil
+}
+
+// confError is a driver whose conf cannot be read: Spark would fail at start-up.
+type confError struct{ msg string }
+
+func (c *confError) Error() string { return c.msg }
+
+// readConf reads the driver's spark.properties from the ConfigMap behind its
+// spark-conf-volume-driver volume, and the executor pod template when one is configured.
+func (e *Emulator) readConf(ctx context.Context, driver *corev1.Pod) (Conf, *corev1.Pod, error) {
+	var cmName string
+	for _, v := range driver.Spec.Volumes {
+		if v.Name == SparkConfVolume && v.ConfigMap != nil {
+			cmName = v.ConfigMap.Name
+		}
+	}
+	if cmName == "" {
+		return nil, nil, &confError{fmt.Sprintf("driver pod has no volume %s backed by a ConfigMap", SparkConfVolume)}
+	}
+	text, err := e.configMapKey(ctx, driver.Namespace, cmName, SparkPropertiesKey)
+	if err != nil {
+		return nil, nil, err
+	}
+	props, err := ParseProperties(text)
+	if err != nil {
+		return nil, nil, &confError{err.Error()}
+	}
+	conf := Conf(props)
+	file, ok := conf.firstSet("spark.kubernetes.executor.podTemplateFile")
+	if !ok {
+		return conf, nil, nil
+	}
+	tmplCM, key, err := mountedConfigMapFile(driver, file)
+	if err != nil {
+		return conf, nil, &confError{err.Error()}
+	}
+	raw, err := e.configMapKey(ctx, driver.Namespace, tmplCM, key)
+	if err != nil {
+		return conf, nil, err
+	}
+	tmpl := &corev1.Pod{}
+	if err := yaml.Unmarshal([]byte(raw), tmpl); err != nil {
+		return conf, nil, &confError{fmt.Sprintf("spark.kubernetes.executor.podTemplateFile=%s: not a pod: %v", file, err)}
+	}
+	return conf, tmpl, nil
+}
+
+func (e *Emulator) configMapKey(ctx context.Context, ns, name, key string) (string, error) {
+	cm, err := e.client.CoreV1().ConfigMaps(ns).Get(ctx, name, metav1.GetOptions{})
+	if apierrors.IsNotFound(err) {
+		return "", &confError{fmt.Sprintf("ConfigMap %s/%s does not exist", ns, name)}
+	}
+	if err != nil {
+		return "", fmt.Errorf("read ConfigMap %s/%s: %w", ns, name, err)
+	}
+	v, ok := cm.Data[key]
+	if !ok {
+		return "", &confError{fmt.Sprintf("ConfigMap %s/%s has no key %s", ns, name, key)}
+	}
+	return v, nil
+}
+
+// mountedConfigMapFile finds which ConfigMap and key a file path inside the driver container
+// comes from, through the container's volume mounts and the volume's items.
+func mountedConfigMapFile(driver *corev1.Pod, file string) (cm, key string, err error) {
+	for _, c := range driver.Spec.Containers {
+		for _, m := range c.VolumeMounts {
+			dir := strings.TrimSuffix(m.MountPath, "/")
+			rel, ok := strings.CutPrefix(path.Clean(file), dir+"/")
+			if !ok {
+				continue
+			}
+			for _, v := range driver.Spec.Volumes {
+				if v.Name != m.Name || v.ConfigMap == nil {
+					continue
+				}
+				if len(v.ConfigMap.Items) == 0 {
+					return v.ConfigMap.Name, rel, nil
+				}
+				for _, it := range v.ConfigMap.Items {
+					if it.Path == rel {
+						return v.ConfigMap.Name, it.Key, nil
+					}
+				}
+			}
+		}
+	}
+	return "", "", fmt.Errorf("spark.kubernetes.executor.podTemplateFile=%s: no ConfigMap volume of the driver holds that file", file)
+}

@@ -1,0 +1,138 @@
+package sandbox_test
+
+import (
+	"bufio"
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sparkplane/sparkplane/internal/sandbox"
+	"github.com/sparkplane/sparkplane/internal/testenv"
+	"github.com/sparkplane/sparkplane/internal/toolcache"
+)
+
+// TestSandboxUpStatusDown runs the real `sparkplane` binary's sandbox: up brings every part up
+// healthy and writes a usable env file (checked with the real aws CLI), a second up changes
+// nothing, and down leaves none of the processes behind.
+func TestSandboxUpStatusDown(t *testing.T) {
+	testenv.Get(t) // an integration test: skipped only under -short, like the others here
+	ctx := context.Background()
+	bin := filepath.Join(t.TempDir(), "sparkplane")
+	build := exec.Command("go", "build", "-o", bin, "../../cmd/sparkplane")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	s := &sandbox.Sandbox{Dir: filepath.Join(t.TempDir(), ".sandbox"), Self: bin}
+	t.Cleanup(func() { _ = s.Down(context.Background()) })
+
+	start := time.Now()
+	if err := s.Up(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("sandbox up (fresh directory) took %s", time.Since(start))
+	parts, err := s.Status(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pids := map[string]int{}
+	for _, p := range parts {
+		if !p.Running || !p.Healthy {
+			t.Errorf("after up, %s: running %t healthy %t (%s)", p.Name, p.Running, p.Healthy, p.Detail)
+		}
+		pids[p.Name] = p.Pid
+	}
+	tools, err := toolcache.Locate()
+	if err != nil {
+		t.Fatal(err)
+	}
+	clusterPids := sandbox.NewCluster(tools, sandbox.ClusterName, filepath.Join(s.Dir, "kwok")).Pids()
+	if len(clusterPids) < 5 {
+		t.Fatalf("cluster pids = %v, want etcd, kube-apiserver, scheduler, controller-manager, kwok", clusterPids)
+	}
+
+	start = time.Now()
+	if err := s.Up(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("sandbox up (already up) took %s", time.Since(start))
+	again, err := s.Status(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range again {
+		if p.Pid != pids[p.Name] {
+			t.Errorf("second up replaced %s: pid %d, was %d", p.Name, p.Pid, pids[p.Name])
+		}
+	}
+
+	env := readEnv(t, filepath.Join(s.Dir, "env"))
+	for _, k := range []string{"KUBECONFIG", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION",
+		"SPARKPLANE_ENDPOINT", "SPARKPLANE_S3_ENDPOINT", "S3BUCKET", "EMR_ROLE_ARN", "VIRTUAL_CLUSTER_ID"} {
+		if env[k] == "" {
+			t.Errorf("env file lacks %s", k)
+		}
+	}
+	aws := func(args ...string) string {
+		cmd := exec.Command("aws", args...)
+		cmd.Env = append(os.Environ(), "AWS_CONFIG_FILE=/dev/null", "AWS_SHARED_CREDENTIALS_FILE=/dev/null")
+		for k, v := range env {
+			cmd.Env = append(cmd.Env, k+"="+v)
+		}
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("aws %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+		return string(out)
+	}
+	if out := aws("emr-containers", "describe-virtual-cluster", "--endpoint-url", env["SPARKPLANE_ENDPOINT"],
+		"--id", env["VIRTUAL_CLUSTER_ID"], "--query", "virtualCluster.[state,containerProvider.info.eksInfo.namespace]", "--output", "text"); strings.Fields(out)[0] != "RUNNING" || strings.Fields(out)[1] != "spark" {
+		t.Errorf("virtual cluster = %q, want RUNNING on namespace spark", out)
+	}
+	if out := aws("s3", "ls", "--endpoint-url", env["SPARKPLANE_S3_ENDPOINT"]); !strings.Contains(out, env["S3BUCKET"]) {
+		t.Errorf("aws s3 ls = %q, want bucket %s", out, env["S3BUCKET"])
+	}
+
+	if err := s.Down(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for name, pid := range pids {
+		if sandbox.Alive(pid) {
+			t.Errorf("after down, %s (pid %d) still runs", name, pid)
+		}
+	}
+	for name, pid := range clusterPids {
+		if sandbox.Alive(pid) {
+			t.Errorf("after down, cluster component %s (pid %d) still runs", name, pid)
+		}
+	}
+	parts, err = s.Status(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range parts {
+		if p.Running {
+			t.Errorf("after down, status says %s runs", p.Name)
+		}
+	}
+}
+
+func readEnv(t *testing.T, path string) map[string]string {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	out := map[string]string{}
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if k, v, ok := strings.Cut(strings.TrimPrefix(sc.Text(), "export "), "="); ok && !strings.HasPrefix(k, "#") {
+			out[k] = v
+		}
+	}
+	return out
+}
