@@ -37,6 +37,9 @@ const (
 	extSubmitted = "submitted" // "true" once the current attempt's objects exist
 	extDriverPod = "driverPod" // namespace/name of the current attempt's driver pod
 	extCleanedUp = "cleanedUp" // "true" once the finished driver pods were deleted
+	// When the current attempt was submitted and its driver started running (RFC 3339).
+	extSubmittedAt = "submittedAt"
+	extRunningAt   = "runningAt"
 )
 
 // Store is what the controller needs of the domain; *jobs.Service implements it, so every
@@ -78,9 +81,9 @@ type Options struct {
 	// Cost, when set, receives every job pod and node event of each cluster (keyed by
 	// container provider id), so what each pod held on which node is recorded before
 	// executors are deleted.
-	Cost    map[string]*cost.Recorder
-	Logger  *slog.Logger
-	Now     func() time.Time
+	Cost   map[string]*cost.Recorder
+	Logger *slog.Logger
+	Now    func() time.Time
 }
 
 // Controller reconciles job runs against their clusters.

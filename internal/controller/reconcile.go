@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -83,6 +84,7 @@ func (c *Controller) submit(ctx context.Context, cl *cluster, run jobs.JobRun, v
 		setExt(r, extSubmitted, "true")
 		setExt(r, extAttempt, strconv.Itoa(attempt))
 		setExt(r, extDriverPod, plan.Namespace+"/"+plan.Objects.DriverPod.Name)
+		setExt(r, extSubmittedAt, c.opts.Now().UTC().Format(time.RFC3339))
 		r.RetryPolicyExecution = &jobs.RetryPolicyExecution{CurrentAttemptCount: int32(attempt)}
 		r.State = jobs.StateSubmitted
 		r.StateDetails = fmt.Sprintf("driver pod %s/%s created (attempt %d of %d)", plan.Namespace, plan.Objects.DriverPod.Name, attempt, maxAttempts(run))
@@ -158,6 +160,9 @@ func (c *Controller) retry(ctx context.Context, run jobs.JobRun, attempt int, ob
 // move records a non-terminal state change.
 func (c *Controller) move(ctx context.Context, run jobs.JobRun, to jobs.JobRunState, details string) error {
 	_, err := c.opts.Store.UpdateJobRun(ctx, run.ID, run.Version, func(r *jobs.JobRun) error {
+		if to == jobs.StateRunning {
+			setExt(r, extRunningAt, c.opts.Now().UTC().Format(time.RFC3339))
+		}
 		r.State = to
 		r.StateDetails = details
 		return nil
@@ -174,7 +179,7 @@ func (c *Controller) finish(ctx context.Context, run jobs.JobRun, to jobs.JobRun
 	_, err := c.opts.Store.UpdateJobRun(ctx, run.ID, run.Version, func(r *jobs.JobRun) error {
 		r.State = to
 		r.FailureReason = reason
-		r.StateDetails = details
+		r.StateDetails = details + timeline(r, to, now)
 		r.FinishedAt = &now
 		if r.RetryPolicyExecution == nil {
 			r.RetryPolicyExecution = &jobs.RetryPolicyExecution{CurrentAttemptCount: int32(attemptOf(run))}
@@ -244,4 +249,18 @@ func setExt(r *jobs.JobRun, k, v string) {
 		return
 	}
 	r.Extensions[k] = v
+}
+
+// timeline says when the run went through its states, so DescribeJobRun of a finished run
+// (whose state field shows only the end) tells the whole story, e.g.
+// " [created 12:00:00, submitted 12:00:00, running 12:00:02, completed 12:00:35 UTC]".
+func timeline(r *jobs.JobRun, end jobs.JobRunState, at time.Time) string {
+	parts := []string{"created " + r.CreatedAt.UTC().Format("15:04:05")}
+	for _, step := range []struct{ name, key string }{{"submitted", extSubmittedAt}, {"running", extRunningAt}} {
+		if t, err := time.Parse(time.RFC3339, r.Extensions[step.key]); err == nil {
+			parts = append(parts, step.name+" "+t.UTC().Format("15:04:05"))
+		}
+	}
+	parts = append(parts, strings.ToLower(string(end))+" "+at.UTC().Format("15:04:05"))
+	return " [" + strings.Join(parts, ", ") + " UTC]"
 }
