@@ -93,9 +93,10 @@ func NewApp(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, err
 	for i, k := range keys {
 		access[i] = AccessKey{AccessKeyID: k.AccessKeyID, SecretAccessKey: k.SecretAccessKey, Principal: k.Principal}
 	}
-	h := New(svc, NewAuthenticator(cfg.Region, access, nil), Options{Logger: log})
+	reporter := cost.NewReporter(st, costs.catalog, nil)
+	h := New(svc, NewAuthenticator(cfg.Region, access, nil), Options{Logger: log, Cost: reporter})
 	return &App{Config: cfg, Store: st, Service: svc, Handler: h, Generated: generated, Controller: ctrl,
-		Cost: cost.NewReporter(st, costs.catalog, nil), log: log}, nil
+		Cost: reporter, log: log}, nil
 }
 
 // Serve answers requests on ln until ctx ends, then shuts down gracefully (in-flight requests

@@ -110,7 +110,7 @@ func (s *Server) describeJobRun(r *http.Request, _ []byte) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return map[string]any{"jobRun": run}, nil
+	return map[string]any{"jobRun": s.withCost(r.Context(), run)}, nil
 }
 
 func (s *Server) listJobRuns(r *http.Request, _ []byte) (any, error) {

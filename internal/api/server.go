@@ -17,6 +17,7 @@ import (
 	smithytime "github.com/aws/smithy-go/time"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/sparkplane/sparkplane/internal/cost"
 	"github.com/sparkplane/sparkplane/internal/jobs"
 )
 
@@ -29,6 +30,9 @@ type Options struct {
 	MaxBodyBytes int64
 	// Logger receives request errors; nil means slog.Default().
 	Logger *slog.Logger
+	// Cost, when set, answers the cost extension routes and adds the sparkplaneCost member to
+	// DescribeJobRun; nil leaves both out.
+	Cost *cost.Reporter
 }
 
 // Server is the emr-containers HTTP handler.
@@ -38,11 +42,12 @@ type Server struct {
 	log     *slog.Logger
 	maxBody int64
 	mux     *http.ServeMux
+	cost    *cost.Reporter
 }
 
 // New returns the handler serving svc behind auth.
 func New(svc *jobs.Service, auth *Authenticator, opts Options) *Server {
-	s := &Server{svc: svc, auth: auth, log: opts.Logger, maxBody: opts.MaxBodyBytes, mux: http.NewServeMux()}
+	s := &Server{svc: svc, auth: auth, log: opts.Logger, maxBody: opts.MaxBodyBytes, mux: http.NewServeMux(), cost: opts.Cost}
 	if s.log == nil {
 		s.log = slog.Default()
 	}
@@ -81,6 +86,10 @@ func (s *Server) routes() {
 		"/virtualclusters/{virtualClusterId}/endpoints":           s.managedEndpoints,
 		"/virtualclusters/{virtualClusterId}/endpoints/{id...}":   s.managedEndpoints,
 	}
+	// Extensions (sparkplane only, not in the AWS model): cost of a job run and of a virtual
+	// cluster.
+	h["GET /virtualclusters/{virtualClusterId}/jobruns/{id}/cost"] = s.jobRunCost
+	h["GET /virtualclusters/{virtualClusterId}/cost"] = s.virtualClusterCost
 	for pattern, fn := range h {
 		s.mux.Handle(pattern, s.operation(fn))
 	}

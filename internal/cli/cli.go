@@ -101,10 +101,11 @@ func Commands(opts Options) []*cobra.Command {
 	a := &app{opts: opts}
 	groups := []*cobra.Command{
 		a.virtualClustersCmd(),
-		a.jobsCmd(),
+		a.withJobCost(a.jobsCmd()),
 		a.jobTemplatesCmd(),
 		a.securityConfigurationsCmd(),
 		a.tagsCmd(),
+		a.costCmd(),
 	}
 	for _, g := range groups {
 		a.addGlobalFlags(g)
