@@ -100,7 +100,9 @@ for _ in $(seq 1 600); do
         --query 'jobRun.{state:state,createdAt:createdAt,finishedAt:finishedAt,stateDetails:stateDetails,attempts:retryPolicyExecution.currentAttemptCount}' --output table
       if "$sparkplane" jobs cost --help >/dev/null 2>&1; then
         say "what the job cost:"
-        "$sparkplane" jobs cost --endpoint-url "$SPARKPLANE_ENDPOINT" --virtual-cluster-id "$VIRTUAL_CLUSTER_ID" --id "$id" || true
+        # The summary and the prices used; `sparkplane jobs cost` without the filter lists every pod.
+        "$sparkplane" jobs cost --endpoint-url "$SPARKPLANE_ENDPOINT" --virtual-cluster-id "$VIRTUAL_CLUSTER_ID" --id "$id" |
+          awk '/^POD /{skip=1; next} skip && NF==0 {skip=0} !skip' || true
       fi
       say "empty nodes are removed by Karpenter 30 s after their last pod; 'make sandbox-down' stops the sandbox"
       exit 0 ;;

@@ -69,6 +69,7 @@ func (c *Controller) submit(ctx context.Context, cl *cluster, run jobs.JobRun, v
 		return c.finish(ctx, run, jobs.StateFailed, jobs.FailureValidationError, verr.Error())
 	}
 	if err != nil {
+		c.noteWaiting(ctx, run, "waiting to prepare the driver: "+err.Error())
 		return fmt.Errorf("plan attempt %d of job run %s: %w", attempt, run.ID, err)
 	}
 	if err := cl.submit(ctx, plan); err != nil {

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/sparkplane/sparkplane/internal/config"
 	"io"
 	"os"
 	"path/filepath"
@@ -298,26 +299,23 @@ func waitFile(ctx context.Context, path string, alive func() bool) error {
 	}
 }
 
-// serverConfig mirrors the keys of `sparkplane server --config` the sandbox sets.
-type serverConfig struct {
-	Listen             string           `json:"listen"`
-	DataDir            string           `json:"dataDir"`
-	Region             string           `json:"region"`
-	AccountID          string           `json:"accountId"`
-	Credentials        []map[string]any `json:"credentials"`
-	ExecutionRoles     []map[string]any `json:"executionRoles"`
-	ContainerProviders []map[string]any `json:"containerProviders"`
-}
-
+// writeServerConfig writes the server's configuration: the sandbox's access key, its execution
+// role for every virtual cluster, the kwok cluster as container provider (namespaces created on
+// demand), and the sandbox's S3 server for s3:// pod templates.
 func (s *Sandbox) writeServerConfig(st *State, kubeconfig string) error {
-	cfg := serverConfig{
+	cfg := config.Config{
 		Listen:             fmt.Sprintf("127.0.0.1:%d", st.APIPort),
 		DataDir:            s.path("data"),
 		Region:             Region,
 		AccountID:          AccountID,
-		Credentials:        []map[string]any{{"accessKeyId": st.AccessKeyID, "secretAccessKey": st.SecretAccessKey}},
-		ExecutionRoles:     []map[string]any{{"arn": ExecutionRoleARN, "virtualClusters": []string{"*"}}},
-		ContainerProviders: []map[string]any{{"id": ContainerProvider, "kubeconfig": kubeconfig}},
+		Credentials:        []config.Credential{{AccessKeyID: st.AccessKeyID, SecretAccessKey: st.SecretAccessKey}},
+		ExecutionRoles:     []config.ExecutionRole{{Arn: ExecutionRoleARN, VirtualClusters: []string{"*"}}},
+		ContainerProviders: []config.ContainerProvider{{ID: ContainerProvider, Kubeconfig: kubeconfig, CreateNamespaces: true}},
+		S3: config.S3{Endpoint: fmt.Sprintf("http://127.0.0.1:%d", st.S3Port), Region: Region,
+			AccessKeyID: st.AccessKeyID, SecretAccessKey: st.SecretAccessKey, ForcePathStyle: true},
+	}
+	if err := cfg.Validate(); err != nil {
+		return fmt.Errorf("sandbox server configuration: %w", err)
 	}
 	raw, err := yaml.Marshal(cfg)
 	if err != nil {

@@ -7,8 +7,14 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/sparkplane/sparkplane/internal/sandbox"
 	"github.com/sparkplane/sparkplane/internal/testenv"
@@ -96,6 +102,8 @@ func TestSandboxUpStatusDown(t *testing.T) {
 		t.Errorf("aws s3 ls = %q, want bucket %s", out, env["S3BUCKET"])
 	}
 
+	t.Run("seed walkthrough", func(t *testing.T) { runWalkthrough(t, bin, s.Dir, env) })
+
 	if err := s.Down(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -135,4 +143,78 @@ func readEnv(t *testing.T, path string) map[string]string {
 		}
 	}
 	return out
+}
+
+// placement is where one pod of the walkthrough's job ran.
+type placement struct {
+	role, capacityType, zone, nodePool string
+}
+
+// runWalkthrough runs hack/sandbox-demo.sh — the seed's start-job-run through the real aws CLI
+// — against the sandbox, and checks from the cluster's side what the seed promises: the job
+// completes, its driver ran on an on-demand node and each of its 50 executors on a spot node,
+// all in one zone and all created by Karpenter's NodePool demo; and it has a cost.
+func runWalkthrough(t *testing.T, bin, dir string, env map[string]string) {
+	cfg, err := clientcmd.BuildConfigFromFlags("", env["KUBECONFIG"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	client := kubernetes.NewForConfigOrDie(cfg)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	seen := map[string]placement{}
+	var mu sync.Mutex
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for ctx.Err() == nil {
+			pods, err := client.CoreV1().Pods("spark").List(ctx, metav1.ListOptions{LabelSelector: "emr-containers.amazonaws.com/job.id"})
+			if err == nil {
+				for _, p := range pods.Items {
+					if p.Spec.NodeName == "" || p.Status.Phase != corev1.PodRunning {
+						continue
+					}
+					node, err := client.CoreV1().Nodes().Get(ctx, p.Spec.NodeName, metav1.GetOptions{})
+					if err != nil {
+						continue
+					}
+					mu.Lock()
+					seen[p.Name] = placement{role: p.Labels["spark-role"], capacityType: node.Labels["karpenter.sh/capacity-type"],
+						zone: node.Labels["topology.kubernetes.io/zone"], nodePool: node.Labels["karpenter.sh/nodepool"]}
+					mu.Unlock()
+				}
+			}
+			time.Sleep(500 * time.Millisecond)
+		}
+	}()
+	cmd := exec.Command("bash", "../../hack/sandbox-demo.sh", dir)
+	cmd.Env = append(os.Environ(), "SPARKPLANE_BIN="+bin, "PATH="+os.Getenv("PATH"))
+	out, err := cmd.CombinedOutput()
+	cancel()
+	<-done
+	t.Logf("hack/sandbox-demo.sh:\n%s", out)
+	if err != nil {
+		t.Fatalf("the walkthrough failed: %v", err)
+	}
+	for _, want := range []string{"COMPLETED", "all 50 executors run", "Savings"} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("the walkthrough's output lacks %q", want)
+		}
+	}
+	drivers, executors := 0, 0
+	for name, p := range seen {
+		want := "spot"
+		if p.role == "driver" {
+			drivers++
+			want = "on-demand"
+		} else {
+			executors++
+		}
+		if p.capacityType != want || p.zone != "us-west-2a" || p.nodePool != "demo" {
+			t.Errorf("%s (%s) ran on a %s node in %s of NodePool %q, want %s in us-west-2a of demo", name, p.role, p.capacityType, p.zone, p.nodePool, want)
+		}
+	}
+	if drivers != 1 || executors != 50 {
+		t.Errorf("saw %d driver and %d executor pods running, want 1 and 50", drivers, executors)
+	}
 }
