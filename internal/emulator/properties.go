@@ -10,7 +10,9 @@ import (
 // ParseProperties parses text in the java.util.Properties format that Spark writes
 // spark.properties in: '#' and '!' comments, "key=value", "key:value" and "key value" lines,
 // backslash line continuations, and the escapes \t \n \r \f \uXXXX and \<char>.
-// Later duplicates win, as with Properties.load.
+// Later duplicates win, as with Properties.load. It is written apart from the product's own
+// reader (spark.ReadProperties) on purpose: the emulator plays the JVM's Properties.load, so a
+// bug in how sparkplane writes the file shows up here instead of being read back the same way.
 func ParseProperties(text string) (map[string]string, error) {
 	props := map[string]string{}
 	lines := strings.Split(strings.ReplaceAll(strings.ReplaceAll(text, "\r\n", "\n"), "\r", "\n"), "\n")

@@ -1,6 +1,8 @@
 package spark
 
 import (
+	"bytes"
+	"errors"
 	"fmt"
 
 	corev1 "k8s.io/api/core/v1"
@@ -69,12 +71,18 @@ func (b *builder) networkPolicyStep() error {
 // accepts it: a Pod, with apiVersion and kind optional. Unknown fields are an error, so typos
 // surface at submission instead of being dropped silently.
 func ParsePodTemplate(data []byte) (*corev1.Pod, error) {
+	if len(bytes.TrimSpace(data)) == 0 {
+		return nil, errors.New("the pod template is empty")
+	}
 	pod := &corev1.Pod{}
 	if err := yaml.UnmarshalStrict(data, pod); err != nil {
-		return nil, fmt.Errorf("pod template: %w", err)
+		return nil, fmt.Errorf("the pod template is not a valid Kubernetes Pod: %w", err)
 	}
 	if pod.Kind != "" && pod.Kind != "Pod" {
-		return nil, fmt.Errorf("pod template: kind %q must be Pod", pod.Kind)
+		return nil, fmt.Errorf("the pod template's kind must be Pod, got %q", pod.Kind)
+	}
+	if pod.APIVersion != "" && pod.APIVersion != "v1" {
+		return nil, fmt.Errorf("the pod template's apiVersion must be v1, got %q", pod.APIVersion)
 	}
 	return pod, nil
 }

@@ -1,7 +1,6 @@
 package submission
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -17,9 +16,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 	corev1 "k8s.io/api/core/v1"
-	"sigs.k8s.io/yaml"
 
 	"github.com/sparkplane/sparkplane/internal/jobs"
+	"github.com/sparkplane/sparkplane/internal/spark"
 )
 
 // DefaultMaxTemplateBytes bounds a pod template file; Kubernetes objects are far smaller.
@@ -152,21 +151,12 @@ func (t *Templates) fetchFile(field string, u *url.URL) ([]byte, error) {
 	return t.readLimited(field, path, f)
 }
 
-// ParsePodTemplate decodes a pod template strictly: unknown fields, a kind other than Pod, or
-// an apiVersion other than v1 are errors naming field.
+// ParsePodTemplate decodes a pod template with spark.ParsePodTemplate; its errors become
+// validation errors naming field (the conf key that named the template).
 func ParsePodTemplate(field string, data []byte) (*corev1.Pod, error) {
-	if len(bytes.TrimSpace(data)) == 0 {
-		return nil, &jobs.ValidationError{Field: field, Rule: "the pod template is empty"}
+	pod, err := spark.ParsePodTemplate(data)
+	if err != nil {
+		return nil, &jobs.ValidationError{Field: field, Rule: err.Error()}
 	}
-	var pod corev1.Pod
-	if err := yaml.UnmarshalStrict(data, &pod); err != nil {
-		return nil, &jobs.ValidationError{Field: field, Rule: "is not a valid Kubernetes Pod: " + err.Error()}
-	}
-	if pod.Kind != "" && pod.Kind != "Pod" {
-		return nil, &jobs.ValidationError{Field: field, Rule: fmt.Sprintf("kind must be Pod, got %q", pod.Kind)}
-	}
-	if pod.APIVersion != "" && pod.APIVersion != "v1" {
-		return nil, &jobs.ValidationError{Field: field, Rule: fmt.Sprintf("apiVersion must be v1, got %q", pod.APIVersion)}
-	}
-	return &pod, nil
+	return pod, nil
 }
