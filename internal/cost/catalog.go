@@ -411,7 +411,8 @@ func validFamily(f string) bool {
 		return false
 	}
 	for _, r := range f {
-		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-') {
+		lower, digit := r >= 'a' && r <= 'z', r >= '0' && r <= '9'
+		if !lower && !digit && r != '-' {
 			return false
 		}
 	}
