@@ -3,6 +3,9 @@ package submission
 import (
 	"context"
 	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -79,5 +82,34 @@ func TestParsePodTemplate(t *testing.T) {
 		if !errors.As(err, &verr) || !strings.Contains(verr.Rule, rule) {
 			t.Errorf("ParsePodTemplate(%q) = %v, want rule containing %q", body, err, rule)
 		}
+	}
+}
+
+func TestTemplatesFetchHTTPS(t *testing.T) {
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/driver.yaml":
+			io.WriteString(w, podYAML)
+		case "/flaky.yaml":
+			w.WriteHeader(http.StatusServiceUnavailable)
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	defer srv.Close()
+	tpl := &Templates{HTTP: srv.Client()}
+	data, err := tpl.Fetch(context.Background(), "f", srv.URL+"/driver.yaml")
+	if err != nil || string(data) != podYAML {
+		t.Fatalf("Fetch(https) = %q, %v", data, err)
+	}
+	_, err = tpl.Fetch(context.Background(), "f", srv.URL+"/missing.yaml")
+	var verr *jobs.ValidationError
+	if !errors.As(err, &verr) || !strings.Contains(verr.Rule, "HTTP 404") {
+		t.Errorf("Fetch(missing) = %v, want a validation error naming HTTP 404", err)
+	}
+	// A server error is worth retrying: not the user's fault, so not a validation error.
+	_, err = tpl.Fetch(context.Background(), "f", srv.URL+"/flaky.yaml")
+	if err == nil || errors.As(err, &verr) {
+		t.Errorf("Fetch(503) = %v, want a retryable (non-validation) error", err)
 	}
 }
