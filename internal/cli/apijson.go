@@ -376,15 +376,7 @@ func (d decoder) decode(src any, dst reflect.Value, path string) error {
 		}
 		return &fieldError{path, "want true or false, got " + describeJSON(src)}
 	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
-		var s string
-		switch n := src.(type) {
-		case json.Number:
-			s = n.String()
-		case string:
-			if d.lenient {
-				s = n
-			}
-		}
+		s := d.numberText(src)
 		if s == "" {
 			return &fieldError{path, "want a whole number, got " + describeJSON(src)}
 		}
@@ -395,15 +387,7 @@ func (d decoder) decode(src any, dst reflect.Value, path string) error {
 		dst.SetInt(n)
 		return nil
 	case reflect.Float32, reflect.Float64:
-		var s string
-		switch n := src.(type) {
-		case json.Number:
-			s = n.String()
-		case string:
-			if d.lenient {
-				s = n
-			}
-		}
+		s := d.numberText(src)
 		f, err := strconv.ParseFloat(s, t.Bits())
 		if s == "" || err != nil {
 			return &fieldError{path, "want a number, got " + describeJSON(src)}
@@ -412,6 +396,20 @@ func (d decoder) decode(src any, dst reflect.Value, path string) error {
 		return nil
 	}
 	return &fieldError{path, fmt.Sprintf("unsupported type %s", t)}
+}
+
+// numberText is the text of a JSON number, or of a string where shorthand input is lenient;
+// "" for anything else.
+func (d decoder) numberText(src any) string {
+	switch n := src.(type) {
+	case json.Number:
+		return n.String()
+	case string:
+		if d.lenient {
+			return n
+		}
+	}
+	return ""
 }
 
 // decodeUnion fills a union interface from an object with exactly one member key.

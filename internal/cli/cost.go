@@ -54,18 +54,8 @@ line per pod and the prices used. The job run is named by --id or as the argumen
 			if id == "" {
 				return errRequired("id")
 			}
-			raw, err := a.extension(ctxOf(cmd), "/virtualclusters/"+url.PathEscape(vc)+"/jobruns/"+url.PathEscape(id)+"/cost", nil)
-			if err != nil {
-				return err
-			}
-			if ok, err := a.printRaw(cmd.OutOrStdout(), raw); ok {
-				return err
-			}
-			var rep jobCostReport
-			if err := json.Unmarshal(raw, &rep); err != nil {
-				return fmt.Errorf("decode job run cost: %w", err)
-			}
-			return printJobCost(cmd.OutOrStdout(), rep)
+			return showExtension(a, cmd, "/virtualclusters/"+url.PathEscape(vc)+"/jobruns/"+url.PathEscape(id)+"/cost", nil,
+				"job run cost", printJobCost)
 		},
 	}
 	c.Flags().StringVar(&id, "id", "", "ID of the job run (or give it as the argument)")
@@ -102,18 +92,7 @@ UTC) or an ISO-8601 time (2026-11-01T12:00:00Z). The default range is the last 7
 				}
 				q.Set(f.param, t.Format(time.RFC3339))
 			}
-			raw, err := a.extension(ctxOf(cmd), "/virtualclusters/"+url.PathEscape(vc)+"/cost", q)
-			if err != nil {
-				return err
-			}
-			if ok, err := a.printRaw(cmd.OutOrStdout(), raw); ok {
-				return err
-			}
-			var rep vcCostReport
-			if err := json.Unmarshal(raw, &rep); err != nil {
-				return fmt.Errorf("decode virtual cluster cost: %w", err)
-			}
-			return printVCCost(cmd.OutOrStdout(), rep)
+			return showExtension(a, cmd, "/virtualclusters/"+url.PathEscape(vc)+"/cost", q, "virtual cluster cost", printVCCost)
 		},
 	}
 	f := c.Flags()
@@ -227,6 +206,23 @@ func (a *app) extension(ctx context.Context, path string, query url.Values) ([]b
 		return nil, fmt.Errorf("HTTP %d from the endpoint: %s", resp.StatusCode, strings.TrimSpace(string(body)))
 	}
 	return nil, fmt.Errorf("%s: %s", code, msg.Message)
+}
+
+// showExtension gets an extension route and prints its answer: as it came for JSON and YAML,
+// else decoded into R (what names R in the error of a bad answer) and printed by table.
+func showExtension[R any](a *app, cmd *cobra.Command, path string, query url.Values, what string, table func(io.Writer, R) error) error {
+	raw, err := a.extension(ctxOf(cmd), path, query)
+	if err != nil {
+		return err
+	}
+	if ok, err := a.printRaw(cmd.OutOrStdout(), raw); ok {
+		return err
+	}
+	var rep R
+	if err := json.Unmarshal(raw, &rep); err != nil {
+		return fmt.Errorf("decode %s: %w", what, err)
+	}
+	return table(cmd.OutOrStdout(), rep)
 }
 
 // printRaw prints a response as indented JSON or as YAML when asked, and reports whether it

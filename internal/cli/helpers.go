@@ -1,15 +1,11 @@
 package cli
 
 import (
-	"context"
 	"fmt"
 	"reflect"
 
 	"github.com/spf13/cobra"
 )
-
-// contextT shortens the signatures of the page fetchers.
-type contextT = context.Context
 
 // optional returns nil for an empty flag so that unset flags are not sent.
 func optional(s string) *string {

@@ -1,6 +1,8 @@
 package cli
 
 import (
+	"context"
+
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/emrcontainers"
 	"github.com/aws/aws-sdk-go-v2/service/emrcontainers/types"
@@ -8,12 +10,8 @@ import (
 )
 
 func (a *app) jobsCmd() *cobra.Command {
-	c := &cobra.Command{
-		Use:   "jobs",
-		Short: "Start, describe, list, cancel and wait for job runs",
-	}
-	c.AddCommand(a.jobStartCmd(), a.jobDescribeCmd(), a.jobListCmd(), a.jobCancelCmd(), a.jobWaitCmd())
-	return c
+	return group("jobs", "Start, describe, list, cancel and wait for job runs",
+		a.jobStartCmd(), a.jobDescribeCmd(), a.jobListCmd(), a.jobCancelCmd(), a.jobWaitCmd())
 }
 
 func (a *app) jobStartCmd() *cobra.Command {
@@ -69,24 +67,21 @@ func (a *app) jobStartCmd() *cobra.Command {
 					return err
 				}
 			}
-			ctx := ctxOf(cmd)
-			cl, err := a.client(ctx)
-			if err != nil {
-				return err
-			}
-			out, err := cl.StartJobRun(ctx, in)
-			if err != nil {
-				return apiError(err)
-			}
-			if !doWait {
-				return a.printDetail(cmd.OutOrStdout(), out)
-			}
-			if a.g.output == "table" {
-				if err := a.printDetail(cmd.OutOrStdout(), out); err != nil {
-					return err
+			return a.withClient(cmd, func(ctx context.Context, cl *emrcontainers.Client) error {
+				out, err := cl.StartJobRun(ctx, in)
+				if err != nil {
+					return apiError(err)
 				}
-			}
-			return a.waitJob(cmd, cl, aws.ToString(out.VirtualClusterId), aws.ToString(out.Id), wait)
+				if !doWait {
+					return a.printDetail(cmd.OutOrStdout(), out)
+				}
+				if a.g.output == "table" {
+					if err := a.printDetail(cmd.OutOrStdout(), out); err != nil {
+						return err
+					}
+				}
+				return a.waitJob(cmd, cl, aws.ToString(out.VirtualClusterId), aws.ToString(out.Id), wait)
+			})
 		},
 	}
 	f := c.Flags()
@@ -97,10 +92,9 @@ func (a *app) jobStartCmd() *cobra.Command {
 	f.StringVar(&driver, "job-driver", "", "JobDriver JSON: {\"sparkSubmitJobDriver\":{\"entryPoint\":...,\"entryPointArguments\":[...],\"sparkSubmitParameters\":...}}")
 	f.StringVar(&overrides, "configuration-overrides", "", "ConfigurationOverrides JSON: {\"applicationConfiguration\":[...],\"monitoringConfiguration\":{...}}")
 	f.StringVar(&retry, "retry-policy-configuration", "", "RetryPolicyConfiguration JSON {\"maxAttempts\":2} or maxAttempts=2")
-	f.StringVar(&tags, "tags", "", "tags as JSON {\"k\":\"v\"} or k=v,k2=v2")
 	f.StringVar(&tmplID, "job-template-id", "", "job template to start from")
 	f.StringVar(&tmplParams, "job-template-parameters", "", "template parameter values as JSON {\"Name\":\"value\"} or Name=value,...")
-	f.StringVar(&clientToken, "client-token", "", "idempotency token (default: generated)")
+	addCreateFlags(c, &clientToken, &tags)
 	f.StringVar(&input, "cli-input-json", "", "the whole StartJobRun request as JSON; flags given as well override its fields")
 	f.BoolVar(&doWait, "wait", false, "after starting, wait for the job run to end as 'jobs wait' does")
 	wait.addFlags(c)
@@ -108,60 +102,25 @@ func (a *app) jobStartCmd() *cobra.Command {
 }
 
 func (a *app) jobDescribeCmd() *cobra.Command {
-	var id, vc string
-	c := &cobra.Command{
-		Use:   "describe",
-		Short: "Describe a job run (DescribeJobRun)",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			ctx := ctxOf(cmd)
-			cl, err := a.client(ctx)
-			if err != nil {
-				return err
-			}
-			out, err := cl.DescribeJobRun(ctx, &emrcontainers.DescribeJobRunInput{Id: aws.String(id), VirtualClusterId: aws.String(vc)})
-			if err != nil {
-				return apiError(err)
-			}
-			return a.printDetail(cmd.OutOrStdout(), out)
-		},
-	}
-	c.Flags().StringVar(&id, "id", "", "ID of the job run (required)")
-	c.Flags().StringVar(&vc, "virtual-cluster-id", "", "virtual cluster of the job run (required)")
-	mustRequire(c, "id", "virtual-cluster-id")
-	return c
+	return jobRunCmd(a, "describe", "Describe a job run (DescribeJobRun)",
+		func(ctx context.Context, cl *emrcontainers.Client, id, vc *string) (*emrcontainers.DescribeJobRunOutput, error) {
+			return cl.DescribeJobRun(ctx, &emrcontainers.DescribeJobRunInput{Id: id, VirtualClusterId: vc})
+		})
 }
 
 func (a *app) jobCancelCmd() *cobra.Command {
-	var id, vc string
-	c := &cobra.Command{
-		Use:   "cancel",
-		Short: "Cancel a job run (CancelJobRun)",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			ctx := ctxOf(cmd)
-			cl, err := a.client(ctx)
-			if err != nil {
-				return err
-			}
-			out, err := cl.CancelJobRun(ctx, &emrcontainers.CancelJobRunInput{Id: aws.String(id), VirtualClusterId: aws.String(vc)})
-			if err != nil {
-				return apiError(err)
-			}
-			return a.printDetail(cmd.OutOrStdout(), out)
-		},
-	}
-	c.Flags().StringVar(&id, "id", "", "ID of the job run (required)")
-	c.Flags().StringVar(&vc, "virtual-cluster-id", "", "virtual cluster of the job run (required)")
-	mustRequire(c, "id", "virtual-cluster-id")
-	return c
+	return jobRunCmd(a, "cancel", "Cancel a job run (CancelJobRun)",
+		func(ctx context.Context, cl *emrcontainers.Client, id, vc *string) (*emrcontainers.CancelJobRunOutput, error) {
+			return cl.CancelJobRun(ctx, &emrcontainers.CancelJobRunInput{Id: id, VirtualClusterId: vc})
+		})
 }
 
 func (a *app) jobListCmd() *cobra.Command {
 	var (
-		vc, name, after, before string
-		states                  []string
-		pages                   paging
+		vc, name string
+		states   []string
+		created  createdFlags
+		pages    paging
 	)
 	c := &cobra.Command{
 		Use:   "list",
@@ -170,51 +129,34 @@ func (a *app) jobListCmd() *cobra.Command {
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			in := emrcontainers.ListJobRunsInput{VirtualClusterId: aws.String(vc), Name: optional(name)}
 			var err error
-			if in.CreatedAfter, err = parseTimeFlag("created-after", after); err != nil {
-				return err
-			}
-			if in.CreatedBefore, err = parseTimeFlag("created-before", before); err != nil {
+			if in.CreatedAfter, in.CreatedBefore, err = created.parse(); err != nil {
 				return err
 			}
 			if in.States, err = parseEnumList[types.JobRunState]("states", states); err != nil {
 				return err
 			}
-			if err := pages.validate(); err != nil {
-				return err
-			}
-			ctx := ctxOf(cmd)
-			cl, err := a.client(ctx)
-			if err != nil {
-				return err
-			}
-			items, next, err := collect(ctx, pages, func(ctx contextT, token *string, size *int32) ([]types.JobRun, *string, error) {
-				req := in
-				req.NextToken, req.MaxResults = token, size
-				out, err := cl.ListJobRuns(ctx, &req)
-				if err != nil {
-					return nil, nil, err
-				}
-				return out.JobRuns, out.NextToken, nil
+			return list(a, cmd, pages, listing[emrcontainers.ListJobRunsOutput, types.JobRun]{
+				page: func(ctx context.Context, cl *emrcontainers.Client, token *string, size *int32) (*emrcontainers.ListJobRunsOutput, error) {
+					req := in
+					req.NextToken, req.MaxResults = token, size
+					return cl.ListJobRuns(ctx, &req)
+				},
+				fields: func(o *emrcontainers.ListJobRunsOutput) (*[]types.JobRun, **string) { return &o.JobRuns, &o.NextToken },
+				columns: []column[types.JobRun]{
+					{"ID", func(j types.JobRun) string { return aws.ToString(j.Id) }},
+					{"NAME", func(j types.JobRun) string { return aws.ToString(j.Name) }},
+					{"STATE", func(j types.JobRun) string { return string(j.State) }},
+					{"RELEASE", func(j types.JobRun) string { return aws.ToString(j.ReleaseLabel) }},
+					{"CREATED", func(j types.JobRun) string { return timeCell(j.CreatedAt) }},
+					{"FINISHED", func(j types.JobRun) string { return timeCell(j.FinishedAt) }},
+				},
 			})
-			if err != nil {
-				return err
-			}
-			out := &emrcontainers.ListJobRunsOutput{JobRuns: items, NextToken: next}
-			return printList(a, cmd.OutOrStdout(), out, items, []column[types.JobRun]{
-				{"ID", func(j types.JobRun) string { return aws.ToString(j.Id) }},
-				{"NAME", func(j types.JobRun) string { return aws.ToString(j.Name) }},
-				{"STATE", func(j types.JobRun) string { return string(j.State) }},
-				{"RELEASE", func(j types.JobRun) string { return aws.ToString(j.ReleaseLabel) }},
-				{"CREATED", func(j types.JobRun) string { return timeCell(j.CreatedAt) }},
-				{"FINISHED", func(j types.JobRun) string { return timeCell(j.FinishedAt) }},
-			}, next)
 		},
 	}
 	f := c.Flags()
 	f.StringVar(&vc, "virtual-cluster-id", "", "virtual cluster whose job runs to list (required)")
 	f.StringVar(&name, "name", "", "only job runs with this name")
-	f.StringVar(&after, "created-after", "", "only job runs created after this time (ISO-8601, date or Unix seconds)")
-	f.StringVar(&before, "created-before", "", "only job runs created before this time")
+	created.addFlags(c, "job runs")
 	f.StringSliceVar(&states, "states", nil, "only job runs in these states (PENDING, SUBMITTED, RUNNING, FAILED, CANCELLED, CANCEL_PENDING, COMPLETED); repeat or separate with commas")
 	pages.addFlags(c)
 	mustRequire(c, "virtual-cluster-id")

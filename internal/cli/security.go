@@ -1,6 +1,8 @@
 package cli
 
 import (
+	"context"
+
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/emrcontainers"
 	"github.com/aws/aws-sdk-go-v2/service/emrcontainers/types"
@@ -8,12 +10,8 @@ import (
 )
 
 func (a *app) securityConfigurationsCmd() *cobra.Command {
-	c := &cobra.Command{
-		Use:   "security-configurations",
-		Short: "Create, describe and list security configurations",
-	}
-	c.AddCommand(a.secCreateCmd(), a.secDescribeCmd(), a.secListCmd())
-	return c
+	return group("security-configurations", "Create, describe and list security configurations",
+		a.secCreateCmd(), a.secDescribeCmd(), a.secListCmd())
 }
 
 func (a *app) secCreateCmd() *cobra.Command {
@@ -33,56 +31,31 @@ func (a *app) secCreateCmd() *cobra.Command {
 			if err := optionalParam("tags", tags, &in.Tags); err != nil {
 				return err
 			}
-			ctx := ctxOf(cmd)
-			cl, err := a.client(ctx)
-			if err != nil {
-				return err
-			}
-			out, err := cl.CreateSecurityConfiguration(ctx, in)
-			if err != nil {
-				return apiError(err)
-			}
-			return a.printDetail(cmd.OutOrStdout(), out)
+			return call(a, cmd, func(ctx context.Context, cl *emrcontainers.Client) (*emrcontainers.CreateSecurityConfigurationOutput, error) {
+				return cl.CreateSecurityConfiguration(ctx, in)
+			})
 		},
 	}
 	f := c.Flags()
 	f.StringVar(&name, "name", "", "name of the security configuration (required)")
 	f.StringVar(&data, "security-configuration-data", "", "SecurityConfigurationData JSON (required)")
 	f.StringVar(&provider, "container-provider", "", "ContainerProvider JSON the configuration applies to")
-	f.StringVar(&clientToken, "client-token", "", "idempotency token (default: generated)")
-	f.StringVar(&tags, "tags", "", "tags as JSON {\"k\":\"v\"} or k=v,k2=v2")
+	addCreateFlags(c, &clientToken, &tags)
 	mustRequire(c, "name", "security-configuration-data")
 	return c
 }
 
 func (a *app) secDescribeCmd() *cobra.Command {
-	var id string
-	c := &cobra.Command{
-		Use:   "describe",
-		Short: "Describe a security configuration (DescribeSecurityConfiguration)",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			ctx := ctxOf(cmd)
-			cl, err := a.client(ctx)
-			if err != nil {
-				return err
-			}
-			out, err := cl.DescribeSecurityConfiguration(ctx, &emrcontainers.DescribeSecurityConfigurationInput{Id: aws.String(id)})
-			if err != nil {
-				return apiError(err)
-			}
-			return a.printDetail(cmd.OutOrStdout(), out)
-		},
-	}
-	c.Flags().StringVar(&id, "id", "", "ID of the security configuration (required)")
-	mustRequire(c, "id")
-	return c
+	return byIDCmd(a, "describe", "Describe a security configuration (DescribeSecurityConfiguration)", "ID of the security configuration (required)",
+		func(ctx context.Context, cl *emrcontainers.Client, id *string) (*emrcontainers.DescribeSecurityConfigurationOutput, error) {
+			return cl.DescribeSecurityConfiguration(ctx, &emrcontainers.DescribeSecurityConfigurationInput{Id: id})
+		})
 }
 
 func (a *app) secListCmd() *cobra.Command {
 	var (
-		after, before string
-		pages         paging
+		created createdFlags
+		pages   paging
 	)
 	c := &cobra.Command{
 		Use:   "list",
@@ -91,43 +64,27 @@ func (a *app) secListCmd() *cobra.Command {
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			var in emrcontainers.ListSecurityConfigurationsInput
 			var err error
-			if in.CreatedAfter, err = parseTimeFlag("created-after", after); err != nil {
+			if in.CreatedAfter, in.CreatedBefore, err = created.parse(); err != nil {
 				return err
 			}
-			if in.CreatedBefore, err = parseTimeFlag("created-before", before); err != nil {
-				return err
-			}
-			if err := pages.validate(); err != nil {
-				return err
-			}
-			ctx := ctxOf(cmd)
-			cl, err := a.client(ctx)
-			if err != nil {
-				return err
-			}
-			items, next, err := collect(ctx, pages, func(ctx contextT, token *string, size *int32) ([]types.SecurityConfiguration, *string, error) {
-				req := in
-				req.NextToken, req.MaxResults = token, size
-				out, err := cl.ListSecurityConfigurations(ctx, &req)
-				if err != nil {
-					return nil, nil, err
-				}
-				return out.SecurityConfigurations, out.NextToken, nil
+			return list(a, cmd, pages, listing[emrcontainers.ListSecurityConfigurationsOutput, types.SecurityConfiguration]{
+				page: func(ctx context.Context, cl *emrcontainers.Client, token *string, size *int32) (*emrcontainers.ListSecurityConfigurationsOutput, error) {
+					req := in
+					req.NextToken, req.MaxResults = token, size
+					return cl.ListSecurityConfigurations(ctx, &req)
+				},
+				fields: func(o *emrcontainers.ListSecurityConfigurationsOutput) (*[]types.SecurityConfiguration, **string) {
+					return &o.SecurityConfigurations, &o.NextToken
+				},
+				columns: []column[types.SecurityConfiguration]{
+					{"ID", func(s types.SecurityConfiguration) string { return aws.ToString(s.Id) }},
+					{"NAME", func(s types.SecurityConfiguration) string { return aws.ToString(s.Name) }},
+					{"CREATED", func(s types.SecurityConfiguration) string { return timeCell(s.CreatedAt) }},
+				},
 			})
-			if err != nil {
-				return err
-			}
-			out := &emrcontainers.ListSecurityConfigurationsOutput{SecurityConfigurations: items, NextToken: next}
-			return printList(a, cmd.OutOrStdout(), out, items, []column[types.SecurityConfiguration]{
-				{"ID", func(s types.SecurityConfiguration) string { return aws.ToString(s.Id) }},
-				{"NAME", func(s types.SecurityConfiguration) string { return aws.ToString(s.Name) }},
-				{"CREATED", func(s types.SecurityConfiguration) string { return timeCell(s.CreatedAt) }},
-			}, next)
 		},
 	}
-	f := c.Flags()
-	f.StringVar(&after, "created-after", "", "only configurations created after this time (ISO-8601, date or Unix seconds)")
-	f.StringVar(&before, "created-before", "", "only configurations created before this time")
+	created.addFlags(c, "configurations")
 	pages.addFlags(c)
 	return c
 }

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"sort"
 	"strings"
@@ -11,12 +12,8 @@ import (
 )
 
 func (a *app) tagsCmd() *cobra.Command {
-	c := &cobra.Command{
-		Use:   "tags",
-		Short: "List, add and remove the tags of a resource (by ARN)",
-	}
-	c.AddCommand(a.tagsListCmd(), a.tagsAddCmd(), a.tagsRemoveCmd())
-	return c
+	return group("tags", "List, add and remove the tags of a resource (by ARN)",
+		a.tagsListCmd(), a.tagsAddCmd(), a.tagsRemoveCmd())
 }
 
 func (a *app) tagsListCmd() *cobra.Command {
@@ -26,24 +23,21 @@ func (a *app) tagsListCmd() *cobra.Command {
 		Short: "List the tags of a resource (ListTagsForResource)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			ctx := ctxOf(cmd)
-			cl, err := a.client(ctx)
-			if err != nil {
-				return err
-			}
-			out, err := cl.ListTagsForResource(ctx, &emrcontainers.ListTagsForResourceInput{ResourceArn: aws.String(arn)})
-			if err != nil {
-				return apiError(err)
-			}
-			keys := make([]string, 0, len(out.Tags))
-			for k := range out.Tags {
-				keys = append(keys, k)
-			}
-			sort.Strings(keys)
-			return printList(a, cmd.OutOrStdout(), out, keys, []column[string]{
-				{"KEY", func(k string) string { return k }},
-				{"VALUE", func(k string) string { return out.Tags[k] }},
-			}, nil)
+			return a.withClient(cmd, func(ctx context.Context, cl *emrcontainers.Client) error {
+				out, err := cl.ListTagsForResource(ctx, &emrcontainers.ListTagsForResourceInput{ResourceArn: aws.String(arn)})
+				if err != nil {
+					return apiError(err)
+				}
+				keys := make([]string, 0, len(out.Tags))
+				for k := range out.Tags {
+					keys = append(keys, k)
+				}
+				sort.Strings(keys)
+				return printList(a, cmd.OutOrStdout(), out, keys, []column[string]{
+					{"KEY", func(k string) string { return k }},
+					{"VALUE", func(k string) string { return out.Tags[k] }},
+				}, nil)
+			})
 		},
 	}
 	c.Flags().StringVar(&arn, "resource-arn", "", "ARN of the virtual cluster, job run or job template (required)")
@@ -62,16 +56,9 @@ func (a *app) tagsAddCmd() *cobra.Command {
 			if err := parseParam("tags", tags, &in.Tags); err != nil {
 				return err
 			}
-			ctx := ctxOf(cmd)
-			cl, err := a.client(ctx)
-			if err != nil {
-				return err
-			}
-			out, err := cl.TagResource(ctx, in)
-			if err != nil {
-				return apiError(err)
-			}
-			return a.printDetail(cmd.OutOrStdout(), out)
+			return call(a, cmd, func(ctx context.Context, cl *emrcontainers.Client) (*emrcontainers.TagResourceOutput, error) {
+				return cl.TagResource(ctx, in)
+			})
 		},
 	}
 	c.Flags().StringVar(&arn, "resource-arn", "", "ARN of the resource (required)")
@@ -97,16 +84,9 @@ func (a *app) tagsRemoveCmd() *cobra.Command {
 				}
 				tagKeys = append(tagKeys, k)
 			}
-			ctx := ctxOf(cmd)
-			cl, err := a.client(ctx)
-			if err != nil {
-				return err
-			}
-			out, err := cl.UntagResource(ctx, &emrcontainers.UntagResourceInput{ResourceArn: aws.String(arn), TagKeys: tagKeys})
-			if err != nil {
-				return apiError(err)
-			}
-			return a.printDetail(cmd.OutOrStdout(), out)
+			return call(a, cmd, func(ctx context.Context, cl *emrcontainers.Client) (*emrcontainers.UntagResourceOutput, error) {
+				return cl.UntagResource(ctx, &emrcontainers.UntagResourceInput{ResourceArn: aws.String(arn), TagKeys: tagKeys})
+			})
 		},
 	}
 	c.Flags().StringVar(&arn, "resource-arn", "", "ARN of the resource (required)")

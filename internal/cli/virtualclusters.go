@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -10,12 +11,8 @@ import (
 )
 
 func (a *app) virtualClustersCmd() *cobra.Command {
-	c := &cobra.Command{
-		Use:   "virtual-clusters",
-		Short: "Create, describe, list and delete virtual clusters (a namespace jobs run in)",
-	}
-	c.AddCommand(a.vcCreateCmd(), a.vcDescribeCmd(), a.vcListCmd(), a.vcDeleteCmd())
-	return c
+	return group("virtual-clusters", "Create, describe, list and delete virtual clusters (a namespace jobs run in)",
+		a.vcCreateCmd(), a.vcDescribeCmd(), a.vcListCmd(), a.vcDeleteCmd())
 }
 
 func (a *app) vcCreateCmd() *cobra.Command {
@@ -36,82 +33,41 @@ func (a *app) vcCreateCmd() *cobra.Command {
 			}
 			in.ClientToken = optional(clientToken)
 			in.SecurityConfigurationId = optional(secConf)
-			ctx := ctxOf(cmd)
-			cl, err := a.client(ctx)
-			if err != nil {
-				return err
-			}
-			out, err := cl.CreateVirtualCluster(ctx, in)
-			if err != nil {
-				return apiError(err)
-			}
-			return a.printDetail(cmd.OutOrStdout(), out)
+			return call(a, cmd, func(ctx context.Context, cl *emrcontainers.Client) (*emrcontainers.CreateVirtualClusterOutput, error) {
+				return cl.CreateVirtualCluster(ctx, in)
+			})
 		},
 	}
 	f := c.Flags()
 	f.StringVar(&name, "name", "", "name of the virtual cluster (required)")
 	f.StringVar(&provider, "container-provider", "", "ContainerProvider JSON: {\"id\":..., \"type\":\"EKS\", \"info\":{\"eksInfo\":{\"namespace\":...}}} (required)")
-	f.StringVar(&clientToken, "client-token", "", "idempotency token (default: generated)")
-	f.StringVar(&tags, "tags", "", "tags as JSON {\"k\":\"v\"} or k=v,k2=v2")
+	addCreateFlags(c, &clientToken, &tags)
 	f.StringVar(&secConf, "security-configuration-id", "", "security configuration to attach")
 	mustRequire(c, "name", "container-provider")
 	return c
 }
 
 func (a *app) vcDescribeCmd() *cobra.Command {
-	var id string
-	c := &cobra.Command{
-		Use:   "describe",
-		Short: "Describe a virtual cluster (DescribeVirtualCluster)",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			ctx := ctxOf(cmd)
-			cl, err := a.client(ctx)
-			if err != nil {
-				return err
-			}
-			out, err := cl.DescribeVirtualCluster(ctx, &emrcontainers.DescribeVirtualClusterInput{Id: aws.String(id)})
-			if err != nil {
-				return apiError(err)
-			}
-			return a.printDetail(cmd.OutOrStdout(), out)
-		},
-	}
-	c.Flags().StringVar(&id, "id", "", "ID of the virtual cluster (required)")
-	mustRequire(c, "id")
-	return c
+	return byIDCmd(a, "describe", "Describe a virtual cluster (DescribeVirtualCluster)", "ID of the virtual cluster (required)",
+		func(ctx context.Context, cl *emrcontainers.Client, id *string) (*emrcontainers.DescribeVirtualClusterOutput, error) {
+			return cl.DescribeVirtualCluster(ctx, &emrcontainers.DescribeVirtualClusterInput{Id: id})
+		})
 }
 
 func (a *app) vcDeleteCmd() *cobra.Command {
-	var id string
-	c := &cobra.Command{
-		Use:   "delete",
-		Short: "Delete a virtual cluster (DeleteVirtualCluster)",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			ctx := ctxOf(cmd)
-			cl, err := a.client(ctx)
-			if err != nil {
-				return err
-			}
-			out, err := cl.DeleteVirtualCluster(ctx, &emrcontainers.DeleteVirtualClusterInput{Id: aws.String(id)})
-			if err != nil {
-				return apiError(err)
-			}
-			return a.printDetail(cmd.OutOrStdout(), out)
-		},
-	}
-	c.Flags().StringVar(&id, "id", "", "ID of the virtual cluster (required)")
-	mustRequire(c, "id")
-	return c
+	return byIDCmd(a, "delete", "Delete a virtual cluster (DeleteVirtualCluster)", "ID of the virtual cluster (required)",
+		func(ctx context.Context, cl *emrcontainers.Client, id *string) (*emrcontainers.DeleteVirtualClusterOutput, error) {
+			return cl.DeleteVirtualCluster(ctx, &emrcontainers.DeleteVirtualClusterInput{Id: id})
+		})
 }
 
 func (a *app) vcListCmd() *cobra.Command {
 	var (
-		providerID, providerType, after, before string
-		states                                  []string
-		accessEntry                             bool
-		pages                                   paging
+		providerID, providerType string
+		states                   []string
+		accessEntry              bool
+		created                  createdFlags
+		pages                    paging
 	)
 	c := &cobra.Command{
 		Use:   "list",
@@ -126,10 +82,7 @@ func (a *app) vcListCmd() *cobra.Command {
 				}
 				in.ContainerProviderType = types.ContainerProviderType(providerType)
 			}
-			if in.CreatedAfter, err = parseTimeFlag("created-after", after); err != nil {
-				return err
-			}
-			if in.CreatedBefore, err = parseTimeFlag("created-before", before); err != nil {
+			if in.CreatedAfter, in.CreatedBefore, err = created.parse(); err != nil {
 				return err
 			}
 			if in.States, err = parseEnumList[types.VirtualClusterState]("states", states); err != nil {
@@ -138,42 +91,30 @@ func (a *app) vcListCmd() *cobra.Command {
 			if cmd.Flags().Changed("eks-access-entry-integrated") {
 				in.EksAccessEntryIntegrated = aws.Bool(accessEntry)
 			}
-			if err := pages.validate(); err != nil {
-				return err
-			}
-			ctx := ctxOf(cmd)
-			cl, err := a.client(ctx)
-			if err != nil {
-				return err
-			}
-			items, next, err := collect(ctx, pages, func(ctx contextT, token *string, size *int32) ([]types.VirtualCluster, *string, error) {
-				req := in
-				req.NextToken, req.MaxResults = token, size
-				out, err := cl.ListVirtualClusters(ctx, &req)
-				if err != nil {
-					return nil, nil, err
-				}
-				return out.VirtualClusters, out.NextToken, nil
+			return list(a, cmd, pages, listing[emrcontainers.ListVirtualClustersOutput, types.VirtualCluster]{
+				page: func(ctx context.Context, cl *emrcontainers.Client, token *string, size *int32) (*emrcontainers.ListVirtualClustersOutput, error) {
+					req := in
+					req.NextToken, req.MaxResults = token, size
+					return cl.ListVirtualClusters(ctx, &req)
+				},
+				fields: func(o *emrcontainers.ListVirtualClustersOutput) (*[]types.VirtualCluster, **string) {
+					return &o.VirtualClusters, &o.NextToken
+				},
+				columns: []column[types.VirtualCluster]{
+					{"ID", func(v types.VirtualCluster) string { return aws.ToString(v.Id) }},
+					{"NAME", func(v types.VirtualCluster) string { return aws.ToString(v.Name) }},
+					{"STATE", func(v types.VirtualCluster) string { return string(v.State) }},
+					{"PROVIDER", func(v types.VirtualCluster) string { return providerOf(v.ContainerProvider) }},
+					{"NAMESPACE", func(v types.VirtualCluster) string { return namespaceOf(v.ContainerProvider) }},
+					{"CREATED", func(v types.VirtualCluster) string { return timeCell(v.CreatedAt) }},
+				},
 			})
-			if err != nil {
-				return err
-			}
-			out := &emrcontainers.ListVirtualClustersOutput{VirtualClusters: items, NextToken: next}
-			return printList(a, cmd.OutOrStdout(), out, items, []column[types.VirtualCluster]{
-				{"ID", func(v types.VirtualCluster) string { return aws.ToString(v.Id) }},
-				{"NAME", func(v types.VirtualCluster) string { return aws.ToString(v.Name) }},
-				{"STATE", func(v types.VirtualCluster) string { return string(v.State) }},
-				{"PROVIDER", func(v types.VirtualCluster) string { return providerOf(v.ContainerProvider) }},
-				{"NAMESPACE", func(v types.VirtualCluster) string { return namespaceOf(v.ContainerProvider) }},
-				{"CREATED", func(v types.VirtualCluster) string { return timeCell(v.CreatedAt) }},
-			}, next)
 		},
 	}
 	f := c.Flags()
 	f.StringVar(&providerID, "container-provider-id", "", "only clusters on this container provider (Kubernetes cluster) id")
 	f.StringVar(&providerType, "container-provider-type", "", "only clusters of this container provider type (EKS)")
-	f.StringVar(&after, "created-after", "", "only clusters created after this time (ISO-8601, date or Unix seconds)")
-	f.StringVar(&before, "created-before", "", "only clusters created before this time")
+	created.addFlags(c, "clusters")
 	f.StringSliceVar(&states, "states", nil, "only clusters in these states (RUNNING, TERMINATING, TERMINATED, ARRESTED); repeat or separate with commas")
 	f.BoolVar(&accessEntry, "eks-access-entry-integrated", false, "only clusters with (true) or without (false) EKS access entry integration")
 	pages.addFlags(c)

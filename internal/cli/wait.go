@@ -57,12 +57,9 @@ time the state or its details change. It exits 0 when the job run COMPLETED, 3 w
 			if err := w.validate(); err != nil {
 				return err
 			}
-			ctx := ctxOf(cmd)
-			cl, err := a.client(ctx)
-			if err != nil {
-				return err
-			}
-			return a.waitJob(cmd, cl, vc, id, w)
+			return a.withClient(cmd, func(_ context.Context, cl *emrcontainers.Client) error {
+				return a.waitJob(cmd, cl, vc, id, w)
+			})
 		},
 	}
 	c.Flags().StringVar(&id, "id", "", "ID of the job run (required)")
