@@ -171,6 +171,10 @@ func (e *Emulator) reconcile(ctx context.Context, key string) (time.Duration, er
 	log := e.log.With("pod", key)
 
 	conf, template, err := e.readConf(ctx, driver)
+	if errors.Is(err, errNotMounted) {
+		log.Debug("waiting for the driver's config maps", "err", err)
+		return 200 * time.Millisecond, nil
+	}
 	if err != nil {
 		var ce *confError
 		if errors.As(err, &ce) {
@@ -315,6 +319,10 @@ func (e *Emulator) annotate(ctx context.Context, pod *corev1.Pod, ann map[string
 	return nil
 }
 
+// errNotMounted is a driver whose ConfigMap volumes do not exist yet: it is retried, as a
+// kubelet keeps the container waiting until they do.
+var errNotMounted = errors.New("volume not mounted yet")
+
 // confError is a driver whose conf cannot be read: Spark would fail at start-up.
 type confError struct{ msg string }
 
@@ -363,7 +371,10 @@ func (e *Emulator) readConf(ctx context.Context, driver *corev1.Pod) (Conf, *cor
 func (e *Emulator) configMapKey(ctx context.Context, ns, name, key string) (string, error) {
 	cm, err := e.client.CoreV1().ConfigMaps(ns).Get(ctx, name, metav1.GetOptions{})
 	if apierrors.IsNotFound(err) {
-		return "", &confError{fmt.Sprintf("ConfigMap %s/%s does not exist", ns, name)}
+		// A real kubelet does not start the container before its ConfigMap volumes exist
+		// (spark-submit creates them just after the pod); kwok marks the pod running at
+		// once, so wait here as the kubelet would.
+		return "", fmt.Errorf("ConfigMap %s/%s does not exist yet: %w", ns, name, errNotMounted)
 	}
 	if err != nil {
 		return "", fmt.Errorf("read ConfigMap %s/%s: %w", ns, name, err)
