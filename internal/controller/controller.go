@@ -51,6 +51,7 @@ type Store interface {
 	UpdateJobRun(ctx context.Context, id string, expectedVersion int64, mutate func(*jobs.JobRun) error) (jobs.JobRun, error)
 	// SettleVirtualCluster ends a TERMINATING virtual cluster whose last run has ended.
 	SettleVirtualCluster(ctx context.Context, id string) error
+	ListVirtualClusters(ctx context.Context, f jobs.VirtualClusterFilter) ([]jobs.VirtualCluster, string, error)
 }
 
 // Planner turns a job run attempt into the Kubernetes objects that start its driver. A planning
@@ -239,6 +240,7 @@ func (c *Controller) resync(ctx context.Context) {
 	for _, r := range active {
 		c.queue.Add(r.ID)
 	}
+	c.settleVirtualClusters(ctx)
 	for _, cl := range c.clusters {
 		if cl.synced == nil || !cl.synced() {
 			continue
@@ -332,5 +334,28 @@ func (c *Controller) flushCost() {
 			c.log.Warn("flush cost records", "cluster", id, "err", err)
 		}
 		cancel()
+	}
+}
+
+// settleVirtualClusters ends every TERMINATING virtual cluster whose runs have all ended. A
+// run's own reconcile does this too, but it can finish before DeleteVirtualCluster has marked
+// its cluster TERMINATING; the resync makes sure no cluster is left terminating.
+func (c *Controller) settleVirtualClusters(ctx context.Context) {
+	f := jobs.VirtualClusterFilter{States: []jobs.VirtualClusterState{jobs.VirtualClusterTerminating}}
+	for {
+		vcs, next, err := c.opts.Store.ListVirtualClusters(ctx, f)
+		if err != nil {
+			c.log.Error("list terminating virtual clusters", "err", err)
+			return
+		}
+		for _, vc := range vcs {
+			if err := c.opts.Store.SettleVirtualCluster(ctx, vc.ID); err != nil {
+				c.log.Warn("settle virtual cluster", "virtualCluster", vc.ID, "err", err)
+			}
+		}
+		if next == "" {
+			return
+		}
+		f.Token = next
 	}
 }
