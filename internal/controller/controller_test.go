@@ -183,9 +183,27 @@ func ensureNode(t *testing.T) {
 			Allocatable: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("64"), corev1.ResourceMemory: resource.MustParse("256Gi"), corev1.ResourcePods: resource.MustParse("500")},
 		},
 	}
-	_, err := testenv.Get(t).Client.CoreV1().Nodes().Create(context.Background(), node, metav1.CreateOptions{})
+	client := testenv.Get(t).Client
+	_, err := client.CoreV1().Nodes().Create(context.Background(), node, metav1.CreateOptions{})
 	if err != nil && !strings.Contains(err.Error(), "already exists") {
 		t.Fatal(err)
+	}
+	// Wait until kwok reports the node Ready and the node controller has lifted its not-ready
+	// taint, so that no test's first pod races the node's start-up in the scheduler.
+	deadline := time.Now().Add(time.Minute)
+	for {
+		n, err := client.CoreV1().Nodes().Get(context.Background(), node.Name, metav1.GetOptions{})
+		if err == nil && len(n.Spec.Taints) == 0 {
+			for _, c := range n.Status.Conditions {
+				if c.Type == corev1.NodeReady && c.Status == corev1.ConditionTrue {
+					return
+				}
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("node %s is not Ready and untainted after a minute", node.Name)
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
 }
 
@@ -402,5 +420,31 @@ func TestDeleteVirtualClusterCancelsItsJobs(t *testing.T) {
 			t.Fatalf("virtual cluster still %s a minute after its last job was cancelled", out.VirtualCluster.State)
 		}
 		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// TestFinishedDriversAreDeletedAfterTTL keeps a finished driver for the configured time, then
+// deletes it (its executors and config maps go with it); the job run's record stays.
+func TestFinishedDriversAreDeletedAfterTTL(t *testing.T) {
+	ensureNode(t)
+	s := startServer(t, t.TempDir(), testenv.Get(t).Kubeconfig, func(c *config.Config) {
+		c.Controller.DriverTTL = config.Duration{Duration: 3 * time.Second}
+	})
+	vc := s.virtualCluster(t, "ttl")
+	id := s.start(t, vc, 0, "spark.sparkplane.sandbox.duration=1s")
+	s.waitState(t, vc, id, emrtypes.JobRunStateCompleted, 2*time.Minute)
+	if n := len(driverPods(t, "ttl", id)); n != 1 {
+		t.Fatalf("%d driver pods right after completion, want the finished one kept for its logs", n)
+	}
+	deadline := time.Now().Add(time.Minute)
+	for len(driverPods(t, "ttl", id)) > 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("the finished driver pod still exists a minute after its 3 s TTL")
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	r, _ := s.waitState(t, vc, id, emrtypes.JobRunStateCompleted, time.Second)
+	if r.FinishedAt == nil {
+		t.Error("the job run's record lost its finishedAt after cleanup")
 	}
 }
