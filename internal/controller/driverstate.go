@@ -24,9 +24,11 @@ type Observation struct {
 
 // imagePullReasons are the container waiting reasons that mean the image cannot be had; the
 // kubelet keeps retrying them, but a typo in an image name never heals.
+// InvalidImageName and ErrImageNeverPull fail at once; ErrImagePull and ImagePullBackOff may be
+// a registry's rate limit that passes, so they fail only after the pending timeout.
 var imagePullReasons = map[string]bool{
-	"ErrImagePull":      true,
-	"ImagePullBackOff":  true,
+	"ErrImagePull":      false,
+	"ImagePullBackOff":  false,
 	"InvalidImageName":  true,
 	"ErrImageNeverPull": true,
 }
@@ -71,7 +73,7 @@ func driverStatus(pod *corev1.Pod) *corev1.ContainerStatus {
 func observePendingPod(pod *corev1.Pod, pendingFor time.Duration, now time.Time) Observation {
 	if cs := driverStatus(pod); cs != nil && cs.State.Waiting != nil {
 		w := cs.State.Waiting
-		if imagePullReasons[w.Reason] {
+		if permanent, ok := imagePullReasons[w.Reason]; ok && (permanent || now.Sub(pod.CreationTimestamp.Time) > pendingFor) {
 			return failed(jobs.FailureUserError, "the driver image %q cannot be pulled (%s: %s); check spark.kubernetes.container.image and the release label",
 				imageOf(pod), w.Reason, strings.TrimSpace(w.Message))
 		}

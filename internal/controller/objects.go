@@ -36,8 +36,10 @@ const driverRole = "sparkplane-spark-driver"
 // reference): it reads its own pod, creates, watches and deletes executor pods, the executor
 // config maps and services, and on-demand PVCs.
 var driverRules = []rbacv1.PolicyRule{
-	{APIGroups: []string{""}, Resources: []string{"pods", "services", "configmaps", "persistentvolumeclaims"},
-		Verbs: []string{"get", "list", "watch", "create", "delete", "deletecollection", "patch", "update"}},
+	{APIGroups: []string{""}, Resources: []string{"pods"},
+		Verbs: []string{"get", "list", "watch", "create", "delete", "deletecollection", "patch"}},
+	{APIGroups: []string{""}, Resources: []string{"services", "configmaps", "persistentvolumeclaims"},
+		Verbs: []string{"get", "list", "watch", "create", "delete", "deletecollection"}},
 	{APIGroups: []string{""}, Resources: []string{"pods/log"}, Verbs: []string{"get"}},
 }
 
@@ -105,6 +107,11 @@ func (cl *cluster) submit(ctx context.Context, p *Plan) error {
 		pod, err = k.CoreV1().Pods(ns).Get(ctx, want.Name, metav1.GetOptions{})
 	}
 	if err != nil {
+		if apierrors.IsNotFound(err) || apierrors.IsForbidden(err) {
+			// The namespace or service account may have been deleted since it was
+			// ensured: set them up again on the next try.
+			cl.ensured.Delete(p.Namespace + "/" + p.ServiceAccount + "/" + p.RoleArn)
+		}
 		return fmt.Errorf("create driver pod %s/%s: %w", ns, want.Name, err)
 	}
 	p.Objects.SetDriverUID(pod.UID)

@@ -48,6 +48,9 @@ func (c *Controller) Reconcile(ctx context.Context, id string) (time.Duration, e
 			}
 		}
 		return c.cleanup(ctx, cl, run, ns)
+	case vc.State != jobs.VirtualClusterRunning && run.State != jobs.StateCancelPending:
+		// A run accepted while its virtual cluster was being deleted never starts.
+		return 0, c.move(ctx, run, jobs.StateCancelPending, fmt.Sprintf("virtual cluster %s is %s", vc.ID, vc.State))
 	case run.State == jobs.StateCancelPending:
 		if err := deleteDrivers(ctx, cl.client, ns, run.ID); err != nil {
 			return 0, err
@@ -73,7 +76,7 @@ func (c *Controller) submit(ctx context.Context, cl *cluster, run jobs.JobRun, v
 		return fmt.Errorf("plan attempt %d of job run %s: %w", attempt, run.ID, err)
 	}
 	if err := cl.submit(ctx, plan); err != nil {
-		if apierrors.IsInvalid(err) || apierrors.IsForbidden(err) && !apierrors.IsTooManyRequests(err) {
+		if apierrors.IsInvalid(err) || apierrors.IsForbidden(err) && !retryableForbidden(err) {
 			// The API server refused the objects themselves (a bad pod template field, a
 			// quota): retrying cannot help.
 			return c.finish(ctx, run, jobs.StateFailed, jobs.FailureValidationError, "Kubernetes refused the driver objects: "+err.Error())
@@ -124,6 +127,13 @@ func (c *Controller) observe(ctx context.Context, cl *cluster, run jobs.JobRun, 
 	obs := ObserveDriver(pod, c.opts.PendingTimeout, c.opts.Now())
 	switch obs.State {
 	case jobs.StateFailed:
+		// An attempt that failed without its pod finishing (unschedulable, image or config
+		// errors) must not start later beside the next attempt: stop its driver first.
+		if pod != nil && !finished(pod) {
+			if err := cl.client.CoreV1().Pods(ns).Delete(ctx, pod.Name, metav1.DeleteOptions{}); err != nil && !apierrors.IsNotFound(err) {
+				return 0, fmt.Errorf("stop failed driver pod %s/%s: %w", ns, pod.Name, err)
+			}
+		}
 		attempt := attemptOf(run)
 		if attempt < maxAttempts(run) {
 			return 0, c.retry(ctx, run, attempt, obs)
@@ -264,4 +274,11 @@ func timeline(r *jobs.JobRun, end jobs.JobRunState, at time.Time) string {
 	}
 	parts = append(parts, strings.ToLower(string(end))+" "+at.UTC().Format("15:04:05"))
 	return " [" + strings.Join(parts, ", ") + " UTC]"
+}
+
+// retryableForbidden tells a refusal that passes (a ResourceQuota that is full until other jobs
+// end, a namespace being deleted and recreated) from one that will not (missing permissions).
+func retryableForbidden(err error) bool {
+	msg := err.Error()
+	return strings.Contains(msg, "exceeded quota") || strings.Contains(msg, "is being terminated")
 }

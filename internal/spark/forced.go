@@ -12,13 +12,15 @@ var forcedConf = map[string]string{
 	"spark.submit.deployMode":    "jobs always run in cluster mode",
 	"spark.kubernetes.namespace": "the namespace is the virtual cluster's",
 	"spark.kubernetes.authenticate.driver.serviceAccountName": "the driver's service account follows from the execution role",
-	"spark.kubernetes.driver.pod.name":                        "the service names the driver pod so it can track it",
-	"spark.app.id":                                            "the service derives the application id from the job run id",
-	"spark.app.submitTime":                                    "the service records the submit time",
-	"spark.kubernetes.submitInDriver":                         "the service sets it for every driver",
-	"spark.driver.host":                                       "the driver's address is its headless Service",
-	"spark.driver.bindAddress":                                "the driver pod's entrypoint binds to the pod IP",
-	"spark.kubernetes.driver.resourceNamePrefix":              "the service derives resource names from the job run id",
+	"spark.kubernetes.authenticate.executor.serviceAccountName": "executors run as the driver's service account, which follows from the execution role; " +
+		"another account would carry another role's credentials",
+	"spark.kubernetes.driver.pod.name":           "the service names the driver pod so it can track it",
+	"spark.app.id":                               "the service derives the application id from the job run id",
+	"spark.app.submitTime":                       "the service records the submit time",
+	"spark.kubernetes.submitInDriver":            "the service sets it for every driver",
+	"spark.driver.host":                          "the driver's address is its headless Service",
+	"spark.driver.bindAddress":                   "the driver pod's entrypoint binds to the pod IP",
+	"spark.kubernetes.driver.resourceNamePrefix": "the service derives resource names from the job run id",
 }
 
 // forcedConfPrefixes are key prefixes the service owns.

@@ -77,7 +77,7 @@ func (s *SQLite) SavePodUsage(ctx context.Context, p cost.PodUsage) (cost.PodUsa
 	}
 	var stored cost.PodUsage
 	var ended bool
-	err := s.exec(ctx, func(tx *sql.Tx) error {
+	err := s.exec(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		old, err := scanPod(tx.QueryRowContext(ctx, `SELECT `+podColumns+` FROM cost_pods p WHERE p.uid = ?`, p.UID))
 		exists := err == nil
 		if err != nil && !errors.Is(err, sql.ErrNoRows) {
@@ -130,7 +130,7 @@ func (s *SQLite) SaveNodeFacts(ctx context.Context, n cost.NodeFacts) error {
 	if n.Name == "" {
 		return errors.New("save node facts: name is required")
 	}
-	return s.exec(ctx, func(tx *sql.Tx) error {
+	return s.exec(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO cost_nodes (`+nodeColumns+`)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (cluster, name) DO UPDATE SET uid = excluded.uid, instance_type = excluded.instance_type,

@@ -14,7 +14,7 @@ import (
 // CreateVirtualCluster implements jobs.Store.
 func (s *SQLite) CreateVirtualCluster(ctx context.Context, vc jobs.VirtualCluster, token jobs.Idempotency) (jobs.VirtualCluster, error) {
 	out := vc
-	err := s.exec(ctx, func(tx *sql.Tx) error {
+	err := s.exec(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		doc, ok, err := byToken(ctx, tx, "virtual_clusters", "", nil, token)
 		if err != nil {
 			return err
@@ -78,7 +78,7 @@ func limitOf(n int) int {
 // SetVirtualClusterState implements jobs.Store.
 func (s *SQLite) SetVirtualClusterState(ctx context.Context, id string, state jobs.VirtualClusterState) (jobs.VirtualCluster, error) {
 	var out jobs.VirtualCluster
-	err := s.exec(ctx, func(tx *sql.Tx) error {
+	err := s.exec(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		doc, err := getDoc(ctx, tx, "virtual_clusters", "virtual cluster", id)
 		if err != nil {
 			return err
@@ -145,7 +145,7 @@ func (s *SQLite) CreateJobRun(ctx context.Context, run jobs.JobRun, token jobs.I
 		return jobs.JobRun{}, err
 	}
 	out := run
-	err = s.exec(ctx, func(tx *sql.Tx) error {
+	err = s.exec(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		if token.Token != "" {
 			var row jobRunRow
 			var hash sql.NullString
@@ -249,7 +249,7 @@ func (s *SQLite) ListActiveJobRuns(ctx context.Context, limit int) ([]jobs.JobRu
 // UpdateJobRun implements jobs.Store.
 func (s *SQLite) UpdateJobRun(ctx context.Context, id string, expectedVersion int64, mutate func(*jobs.JobRun) error) (jobs.JobRun, error) {
 	var out jobs.JobRun
-	err := s.exec(ctx, func(tx *sql.Tx) error {
+	err := s.exec(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		run, err := scanJobRun(tx.QueryRowContext(ctx, `SELECT `+jobRunColumns+` FROM job_runs WHERE id = ?`, id), id)
 		if err != nil {
 			return err
@@ -295,7 +295,7 @@ func cloneMap(m map[string]string) map[string]string {
 // request_hash, doc), honouring the clientToken.
 func createSimple[T any](ctx context.Context, s *SQLite, table, kind string, v T, id string, createdAt time.Time, token jobs.Idempotency) (T, error) {
 	out := v
-	err := s.exec(ctx, func(tx *sql.Tx) error {
+	err := s.exec(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		doc, ok, err := byToken(ctx, tx, table, "", nil, token)
 		if err != nil {
 			return err
@@ -346,7 +346,7 @@ func (s *SQLite) ListJobTemplates(ctx context.Context, f jobs.TimeFilter) ([]job
 
 // DeleteJobTemplate implements jobs.Store.
 func (s *SQLite) DeleteJobTemplate(ctx context.Context, id string) error {
-	return s.exec(ctx, func(tx *sql.Tx) error {
+	return s.exec(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `DELETE FROM job_templates WHERE id = ?`, id)
 		if err != nil {
 			return fmt.Errorf("delete job template %s: %w", id, err)
@@ -437,7 +437,7 @@ func (s *SQLite) UpdateTags(ctx context.Context, ref jobs.ResourceRef, set map[s
 		_, err = apply(doc)
 		return tags, err
 	}
-	err := s.exec(ctx, func(tx *sql.Tx) error {
+	err := s.exec(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		tags = nil
 		doc, err := getDoc(ctx, tx, t.table, t.kind, ref.ID)
 		if err != nil {
@@ -460,7 +460,7 @@ func (s *SQLite) UpdateTags(ctx context.Context, ref jobs.ResourceRef, set map[s
 // ImportJobRuns inserts many job runs in one transaction, without clientTokens. It is meant for
 // bulk loads (benchmarks, migrations from another store), not for the request path.
 func (s *SQLite) ImportJobRuns(ctx context.Context, runs []jobs.JobRun) error {
-	return s.exec(ctx, func(tx *sql.Tx) error {
+	return s.exec(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		stmt, err := tx.PrepareContext(ctx, `INSERT INTO job_runs (id, virtual_cluster_id, name, state, created_at, version, doc, extensions) VALUES (?,?,?,?,?,?,?,?)`)
 		if err != nil {
 			return fmt.Errorf("prepare import: %w", err)

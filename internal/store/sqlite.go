@@ -39,7 +39,7 @@ type SQLite struct {
 var _ jobs.Store = (*SQLite)(nil)
 
 type writeOp struct {
-	fn     func(tx *sql.Tx) error
+	fn     func(ctx context.Context, tx *sql.Tx) error
 	result chan error
 }
 
@@ -133,8 +133,10 @@ func (s *SQLite) Close() error {
 
 var errClosed = errors.New("store is closed")
 
-// exec runs fn inside the next group-commit transaction and returns once it is durable.
-func (s *SQLite) exec(ctx context.Context, fn func(tx *sql.Tx) error) error {
+// exec runs fn inside the next group-commit transaction and returns once it is durable. fn gets
+// a context that is not cancelled with the caller's: an interrupted statement would make
+// SQLite roll back the whole shared transaction, failing every other write of the batch.
+func (s *SQLite) exec(ctx context.Context, fn func(ctx context.Context, tx *sql.Tx) error) error {
 	op := writeOp{fn: fn, result: make(chan error, 1)}
 	select {
 	case s.ops <- op:
@@ -144,8 +146,19 @@ func (s *SQLite) exec(ctx context.Context, fn func(tx *sql.Tx) error) error {
 		return ctx.Err()
 	}
 	// Once queued the write will be attempted; wait for its outcome even if ctx ends, so a
-	// caller never reports failure for a write that committed.
-	return <-op.result
+	// caller never reports failure for a write that committed. A write queued just as the
+	// writer stopped is never attempted: report the store closed rather than wait forever.
+	select {
+	case err := <-op.result:
+		return err
+	case <-s.done:
+		select {
+		case err := <-op.result:
+			return err
+		default:
+			return errClosed
+		}
+	}
 }
 
 func (s *SQLite) writer() {
@@ -195,7 +208,7 @@ func (s *SQLite) commit(batch []writeOp) {
 			results[i] = fmt.Errorf("savepoint: %w", err)
 			continue
 		}
-		if err := op.fn(tx); err != nil {
+		if err := op.fn(ctx, tx); err != nil {
 			results[i] = err
 			if _, rerr := tx.ExecContext(ctx, "ROLLBACK TO w"); rerr != nil {
 				results[i] = errors.Join(err, fmt.Errorf("rollback to savepoint: %w", rerr))

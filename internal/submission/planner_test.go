@@ -69,6 +69,8 @@ func TestCheckRefusesBadSparkInput(t *testing.T) {
 		{"master", jarRun("--master yarn"), "jobDriver.sparkSubmitJobDriver.sparkSubmitParameters", "--master"},
 		{"quote", jarRun(`--conf "spark.a=1`), "jobDriver.sparkSubmitJobDriver.sparkSubmitParameters", "quote"},
 		{"forced key", jarRun("--conf spark.kubernetes.namespace=other"), "jobDriver.sparkSubmitJobDriver.sparkSubmitParameters", "cannot be overridden"},
+		{"another role's account", jarRun("--conf spark.kubernetes.authenticate.executor.serviceAccountName=other-role"),
+			"jobDriver.sparkSubmitJobDriver.sparkSubmitParameters", "another role's credentials"},
 		{"forced in defaults", jarRun("", jobs.Configuration{Classification: "spark-defaults", Properties: map[string]string{"spark.master": "local"}}),
 			"configurationOverrides.applicationConfiguration", "cannot be overridden"},
 		{"unknown classification", jarRun("", jobs.Configuration{Classification: "yarn-site"}), "configurationOverrides.applicationConfiguration[0]", "yarn-site"},
