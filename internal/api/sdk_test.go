@@ -440,8 +440,8 @@ func TestSDKErrors(t *testing.T) {
 		{"name pattern", mod(func(in *emrcontainers.StartJobRunInput) { in.Name = aws.String("has space") }), "name"},
 		{"name length", mod(func(in *emrcontainers.StartJobRunInput) { in.Name = aws.String(string(make([]byte, 65))) }), "name"},
 		{"no driver", mod(func(in *emrcontainers.StartJobRunInput) { in.JobDriver = &types.JobDriver{} }), "jobDriver"},
-		{"shell characters", mod(func(in *emrcontainers.StartJobRunInput) {
-			in.JobDriver.SparkSubmitJobDriver.EntryPointArguments = []string{"a; rm -rf /"}
+		{"blank argument", mod(func(in *emrcontainers.StartJobRunInput) {
+			in.JobDriver.SparkSubmitJobDriver.EntryPointArguments = []string{" \t "}
 		}), "entryPointArguments[0]"},
 		{"empty classification", mod(func(in *emrcontainers.StartJobRunInput) {
 			in.ConfigurationOverrides.ApplicationConfiguration[0].Classification = aws.String(" ")
@@ -586,5 +586,28 @@ func TestSDKRefusesBadSparkInput(t *testing.T) {
 	}
 	if len(out.JobRuns) != 0 {
 		t.Errorf("%d job runs stored after refused requests, want 0", len(out.JobRuns))
+	}
+}
+
+// TestSDKAcceptsWhatAWSAccepts checks that arguments the AWS model allows (anything with a
+// non-whitespace character: globs, SQL, quotes, JSON) are accepted as they are.
+func TestSDKAcceptsWhatAWSAccepts(t *testing.T) {
+	srv := apitest.Start(t)
+	c := srv.Client()
+	vc := createVC(t, c, "aws-accepts", "aws-accepts")
+	in := startInput(vc, "globs")
+	args := []string{"s3://bucket/in/*.parquet", "SELECT * FROM t WHERE a = 'x';", `{"k": [1, 2]}`, "$HOME & (sub)"}
+	in.JobDriver.SparkSubmitJobDriver.EntryPointArguments = args
+	in.JobDriver.SparkSubmitJobDriver.SparkSubmitParameters = aws.String(`--conf "spark.driver.extraJavaOptions=-Da=1 -Db=2" --conf spark.executor.instances=2`)
+	out, err := c.StartJobRun(t.Context(), in)
+	if err != nil {
+		t.Fatalf("StartJobRun with AWS-valid arguments: %v", err)
+	}
+	got, err := c.DescribeJobRun(t.Context(), &emrcontainers.DescribeJobRunInput{VirtualClusterId: aws.String(vc), Id: out.Id})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !equal(got.JobRun.JobDriver.SparkSubmitJobDriver.EntryPointArguments, args) {
+		t.Errorf("stored arguments %q, want %q", got.JobRun.JobDriver.SparkSubmitJobDriver.EntryPointArguments, args)
 	}
 }
