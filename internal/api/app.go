@@ -175,3 +175,14 @@ func (p providers) Known(id string) bool {
 	}
 	return false
 }
+
+// NamespaceAllowed applies the provider's namespace rules; sparkplane's own namespace is
+// POD_NAMESPACE, which the deployment sets from the downward API.
+func (p providers) NamespaceAllowed(id, namespace string) string {
+	for _, c := range p {
+		if c.ID == id {
+			return c.NamespaceAllowed(namespace, os.Getenv("POD_NAMESPACE"))
+		}
+	}
+	return ""
+}

@@ -12,6 +12,7 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/sparkplane/sparkplane/internal/apitest"
+	"github.com/sparkplane/sparkplane/internal/config"
 	"github.com/sparkplane/sparkplane/internal/jobs"
 )
 
@@ -609,5 +610,33 @@ func TestSDKAcceptsWhatAWSAccepts(t *testing.T) {
 	}
 	if !equal(got.JobRun.JobDriver.SparkSubmitJobDriver.EntryPointArguments, args) {
 		t.Errorf("stored arguments %q, want %q", got.JobRun.JobDriver.SparkSubmitJobDriver.EntryPointArguments, args)
+	}
+}
+
+// TestSDKRefusesSystemNamespaces keeps virtual clusters (whose drivers may create pods) out of
+// the Kubernetes system namespaces and out of namespaces the provider does not allow.
+func TestSDKRefusesSystemNamespaces(t *testing.T) {
+	srv := apitest.Start(t, apitest.WithConfig(func(c *config.Config) {
+		c.ContainerProviders = append(c.ContainerProviders, config.ContainerProvider{ID: "teams", Namespaces: []string{"team-*", "spark"}})
+	}))
+	c := srv.Client()
+	create := func(provider, ns string) error {
+		_, err := c.CreateVirtualCluster(t.Context(), &emrcontainers.CreateVirtualClusterInput{
+			Name: aws.String(ns),
+			ContainerProvider: &types.ContainerProvider{Id: aws.String(provider), Type: types.ContainerProviderTypeEks,
+				Info: &types.ContainerInfoMemberEksInfo{Value: types.EksInfo{Namespace: aws.String(ns)}}},
+		})
+		return err
+	}
+	wantValidation(t, create(apitest.ContainerProvider, "kube-system"), "system namespace")
+	wantValidation(t, create("teams", "payments"), `"payments" is not one container provider "teams" allows`)
+	for _, ok := range []struct{ provider, ns string }{{apitest.ContainerProvider, "analytics"}, {"teams", "team-a"}, {"teams", "spark"}} {
+		if err := create(ok.provider, ok.ns); err != nil {
+			t.Errorf("CreateVirtualCluster(%s, %s): %v", ok.provider, ok.ns, err)
+		}
+	}
+	out, err := c.ListVirtualClusters(t.Context(), &emrcontainers.ListVirtualClustersInput{})
+	if err != nil || len(out.VirtualClusters) != 3 {
+		t.Errorf("ListVirtualClusters = %d clusters, %v; want only the 3 allowed ones", len(out.VirtualClusters), err)
 	}
 }

@@ -75,6 +75,31 @@ type ContainerProvider struct {
 	Context    string `json:"context,omitempty"`
 	// CreateNamespaces lets sparkplane create a virtual cluster's namespace when it is missing.
 	CreateNamespaces bool `json:"createNamespaces,omitempty"`
+	// Namespaces are the namespaces virtual clusters may use: exact names or prefixes ending
+	// in "*". Empty allows any namespace but the system ones (kube-*) and sparkplane's own
+	// (POD_NAMESPACE when it runs in the cluster); see NamespaceAllowed.
+	Namespaces []string `json:"namespaces,omitempty"`
+}
+
+// NamespaceAllowed returns "" when virtual clusters on this provider may use namespace, else
+// the rule that refuses it. Job drivers get pod-creating rights in their namespace, so the
+// system namespaces and the one sparkplane itself runs in are never allowed by default.
+func (p ContainerProvider) NamespaceAllowed(namespace, ownNamespace string) string {
+	if len(p.Namespaces) > 0 {
+		for _, pattern := range p.Namespaces {
+			if prefix, ok := strings.CutSuffix(pattern, "*"); ok && strings.HasPrefix(namespace, prefix) || pattern == namespace {
+				return ""
+			}
+		}
+		return fmt.Sprintf("namespace %q is not one container provider %q allows (%s)", namespace, p.ID, strings.Join(p.Namespaces, ", "))
+	}
+	if strings.HasPrefix(namespace, "kube-") {
+		return fmt.Sprintf("namespace %q is a Kubernetes system namespace; job runs may not use it", namespace)
+	}
+	if ownNamespace != "" && namespace == ownNamespace {
+		return fmt.Sprintf("namespace %q is where sparkplane itself runs; job runs may not use it", namespace)
+	}
+	return ""
 }
 
 // Defaults returns the configuration `sparkplane server` runs with when given nothing.

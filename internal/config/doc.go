@@ -33,6 +33,8 @@
 //	    kubeconfig: /var/lib/sparkplane/sandbox/kubeconfig
 //	    context: ""                 # optional kubeconfig context
 //	    createNamespaces: true      # create a virtual cluster's namespace when missing
+//	    namespaces: ["team-*", "spark"]  # namespaces virtual clusters may use; default: any
+//	                                # but kube-* and sparkplane's own (POD_NAMESPACE)
 //	controller:                     # the lifecycle controller (runs when a provider is set)
 //	  pendingTimeout: 10m           # an unschedulable driver fails its attempt after this
 //	  driverTTL: 1h                 # finished driver pods are deleted after this

@@ -23,9 +23,13 @@ type Roles interface {
 	Allowed(roleArn, virtualClusterID string) bool
 }
 
-// ContainerProviders tells whether a container provider (Kubernetes cluster) id is configured.
+// ContainerProviders tells whether a container provider (Kubernetes cluster) id is configured,
+// and which of its namespaces virtual clusters may use.
 type ContainerProviders interface {
 	Known(id string) bool
+	// NamespaceAllowed returns "" when virtual clusters of provider id may use namespace, else
+	// the rule that refuses it.
+	NamespaceAllowed(id, namespace string) string
 }
 
 // Config holds what Service needs beside its store.
@@ -197,6 +201,9 @@ func (s *Service) CreateVirtualCluster(ctx context.Context, in CreateVirtualClus
 	provider := *in.ContainerProvider
 	if provider.Namespace() == "" {
 		provider.Info = &ContainerInfo{EKSInfo: &EKSInfo{Namespace: "default"}}
+	}
+	if rule := s.cfg.ContainerProviders.NamespaceAllowed(provider.ID, provider.Namespace()); rule != "" {
+		return VirtualCluster{}, invalid("containerProvider.info.eksInfo.namespace", "%s", rule)
 	}
 	hash := requestHash(withoutToken(in))
 	id := newID(virtualClusterIDLen)
