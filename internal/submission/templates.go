@@ -110,16 +110,16 @@ func (t *Templates) fetchHTTP(ctx context.Context, field string, u *url.URL) ([]
 	}
 	resp, err := client.Do(req)
 	if err != nil {
-		return nil, fmt.Errorf("get %s: %w", u.Redacted(), err)
+		return nil, fmt.Errorf("get %s: %w", safeURL(u), err)
 	}
 	defer resp.Body.Close()
 	switch {
 	case resp.StatusCode == http.StatusOK:
-		return t.readLimited(field, u.Redacted(), resp.Body)
+		return t.readLimited(field, safeURL(u), resp.Body)
 	case resp.StatusCode >= 500 || resp.StatusCode == http.StatusTooManyRequests:
-		return nil, fmt.Errorf("get %s: HTTP %d", u.Redacted(), resp.StatusCode)
+		return nil, fmt.Errorf("get %s: HTTP %d", safeURL(u), resp.StatusCode)
 	}
-	return nil, &jobs.ValidationError{Field: field, Rule: fmt.Sprintf("get %s: HTTP %d", u.Redacted(), resp.StatusCode)}
+	return nil, &jobs.ValidationError{Field: field, Rule: fmt.Sprintf("get %s: HTTP %d", safeURL(u), resp.StatusCode)}
 }
 
 func (t *Templates) fetchFile(field string, u *url.URL) ([]byte, error) {
@@ -159,4 +159,12 @@ func ParsePodTemplate(field string, data []byte) (*corev1.Pod, error) {
 		return nil, &jobs.ValidationError{Field: field, Rule: err.Error()}
 	}
 	return pod, nil
+}
+
+// safeURL shows a URL without its user info and query, so a presigned template URL's signature
+// never reaches a log or a job's stateDetails.
+func safeURL(u *url.URL) string {
+	c := *u
+	c.User, c.RawQuery, c.ForceQuery = nil, "", false
+	return c.String()
 }
