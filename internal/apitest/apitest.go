@@ -42,27 +42,65 @@ type Server struct {
 	Principal string
 	// App is the wired server, for tests that need the store or service directly.
 	App *api.App
+
+	stop func()
 }
 
-// Option changes the configuration before the server starts.
-type Option func(*config.Config)
+// Stop shuts the server down before the test ends (a restart test starts another on the same
+// data directory); it runs at the end of the test anyway and may be called twice.
+func (s *Server) Stop() { s.stop() }
+
+// Option changes the configuration (or apitest's own settings) before the server starts.
+type Option func(*options)
+
+// options are what Start builds the server from.
+type options struct {
+	cfg     config.Config
+	logFile string
+}
 
 // WithExecutionRole registers an execution role for the given virtual cluster ids ("*" = all).
 func WithExecutionRole(arn string, virtualClusters ...string) Option {
-	return func(c *config.Config) {
+	return func(o *options) {
+		c := &o.cfg
 		c.ExecutionRoles = append(c.ExecutionRoles, config.ExecutionRole{Arn: arn, VirtualClusters: virtualClusters})
 	}
 }
 
 // WithContainerProvider registers a Kubernetes cluster id (kubeconfig may be empty).
 func WithContainerProvider(id, kubeconfig string) Option {
-	return func(c *config.Config) {
+	return func(o *options) {
+		c := &o.cfg
 		c.ContainerProviders = append(c.ContainerProviders, config.ContainerProvider{ID: id, Kubeconfig: kubeconfig})
 	}
 }
 
 // WithConfig applies an arbitrary change to the configuration.
-func WithConfig(f func(*config.Config)) Option { return f }
+func WithConfig(f func(*config.Config)) Option { return func(o *options) { f(&o.cfg) } }
+
+// ClusterProvider is the container provider id WithCluster registers.
+const ClusterProvider = "sandbox"
+
+// WithCluster makes the server drive a real cluster: the kubeconfig becomes the only container
+// provider (ClusterProvider, namespaces created on demand), so the lifecycle controller runs,
+// with a 2 s resync to keep tests quick.
+func WithCluster(kubeconfig string) Option {
+	return func(o *options) {
+		c := &o.cfg
+		c.ContainerProviders = []config.ContainerProvider{{ID: ClusterProvider, Kubeconfig: kubeconfig, CreateNamespaces: true}}
+		c.Controller.Resync = config.Duration{Duration: 2 * time.Second}
+	}
+}
+
+// WithDataDir keeps the store in dir, which outlives the server (for restart tests).
+func WithDataDir(dir string) Option {
+	return func(o *options) { o.cfg.DataDir, o.cfg.Database, o.cfg.CredentialsFile = dir, "", "" }
+}
+
+// WithLogFile writes the server's log, at debug level, to path instead of the test log.
+func WithLogFile(path string) Option {
+	return func(o *options) { o.logFile = path }
+}
 
 // Start starts a server and stops it when the test ends.
 func Start(t testing.TB, opts ...Option) *Server {
@@ -77,8 +115,16 @@ func Start(t testing.TB, opts ...Option) *Server {
 	cfg.Credentials = []config.Credential{key}
 	cfg.ExecutionRoles = []config.ExecutionRole{{Arn: RoleArn, VirtualClusters: []string{"*"}}}
 	cfg.ContainerProviders = []config.ContainerProvider{{ID: ContainerProvider}}
-	for _, o := range opts {
-		o(&cfg)
+	o := options{cfg: cfg}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	cfg = o.cfg
+	if cfg.Database == "" {
+		cfg.Database = filepath.Join(cfg.DataDir, "sparkplane.db")
+	}
+	if cfg.CredentialsFile == "" {
+		cfg.CredentialsFile = filepath.Join(cfg.DataDir, "credentials")
 	}
 	// The lifecycle controller runs only when some provider names a real cluster.
 	cfg.Controller.Disabled = true
@@ -88,6 +134,14 @@ func Start(t testing.TB, opts ...Option) *Server {
 		}
 	}
 	log := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	if o.logFile != "" {
+		f, err := os.OpenFile(o.logFile, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+		if err != nil {
+			t.Fatalf("apitest: log file: %v", err)
+		}
+		t.Cleanup(func() { f.Close() })
+		log = slog.New(slog.NewTextHandler(f, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	app, err := api.NewApp(ctx, cfg, log)
 	if err != nil {
@@ -102,7 +156,12 @@ func Start(t testing.TB, opts ...Option) *Server {
 	}
 	done := make(chan error, 1)
 	go func() { done <- app.Serve(ctx, ln) }()
-	t.Cleanup(func() {
+	stopped := false
+	stop := func() {
+		if stopped {
+			return
+		}
+		stopped = true
 		cancel()
 		if err := <-done; err != nil {
 			t.Errorf("apitest: serve: %v", err)
@@ -110,10 +169,12 @@ func Start(t testing.TB, opts ...Option) *Server {
 		if err := app.Close(); err != nil {
 			t.Errorf("apitest: close store: %v", err)
 		}
-	})
+	}
+	t.Cleanup(stop)
 	return &Server{
 		URL: "http://" + ln.Addr().String(), AccessKeyID: key.AccessKeyID, SecretAccessKey: key.SecretAccessKey,
 		Region: cfg.Region, AccountID: cfg.AccountID, Principal: cfg.DefaultPrincipal(key.AccessKeyID), App: app,
+		stop: stop,
 	}
 }
 

@@ -3,7 +3,6 @@ package controller_test
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"net"
 	"os"
 	"path/filepath"
@@ -20,7 +19,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
-	"github.com/sparkplane/sparkplane/internal/api"
+	"github.com/sparkplane/sparkplane/internal/apitest"
 	"github.com/sparkplane/sparkplane/internal/config"
 	"github.com/sparkplane/sparkplane/internal/testenv"
 )
@@ -28,80 +27,39 @@ import (
 func TestMain(m *testing.M) { testenv.Main(m, testenv.Options{Emulator: true, S3: true}) }
 
 const (
-	roleArn   = "arn:aws:iam::000000000000:role/spark-jobs"
-	accessKey = "SPKCONTROLLERTEST000"
-	secretKey = "controller-test-secret-0123456789"
-	release   = "emr-6.15.0-latest"
+	roleArn = apitest.RoleArn
+	release = "emr-6.15.0-latest"
 )
 
-// server is one sparkplane server process-equivalent: the real App (SQLite, API, controller)
-// on a data directory that outlives it, so a test can stop it and start another on the same
-// store.
+// server is the real App (SQLite, API, controller) driving the test cluster. Its data
+// directory outlives it, so a test can stop it and start another on the same store.
 type server struct {
-	url    string
+	*apitest.Server
 	client *emrcontainers.Client
-	stop   func()
 }
 
 func startServer(t *testing.T, dataDir, kubeconfig string, mutate ...func(*config.Config)) *server {
 	t.Helper()
 	env := testenv.Get(t)
-	cfg := config.Defaults()
-	cfg.Listen = "127.0.0.1:0"
-	cfg.DataDir = dataDir
-	cfg.Database = filepath.Join(dataDir, "sparkplane.db")
-	cfg.CredentialsFile = filepath.Join(dataDir, "credentials")
-	cfg.Credentials = []config.Credential{{AccessKeyID: accessKey, SecretAccessKey: secretKey}}
-	cfg.ExecutionRoles = []config.ExecutionRole{{Arn: roleArn, VirtualClusters: []string{"*"}}}
-	cfg.ContainerProviders = []config.ContainerProvider{{ID: "sandbox", Kubeconfig: kubeconfig, CreateNamespaces: true}}
-	cfg.Controller.Resync = config.Duration{Duration: 2 * time.Second}
-	cfg.S3 = config.S3{Endpoint: env.S3.Endpoint, AccessKeyID: env.S3.AccessKeyID, SecretAccessKey: env.S3.SecretAccessKey, ForcePathStyle: true}
+	opts := []apitest.Option{
+		apitest.WithDataDir(dataDir), apitest.WithCluster(kubeconfig),
+		apitest.WithLogFile(filepath.Join(dataDir, "server.log")),
+		apitest.WithConfig(func(c *config.Config) {
+			c.S3 = config.S3{Endpoint: env.S3.Endpoint, AccessKeyID: env.S3.AccessKeyID, SecretAccessKey: env.S3.SecretAccessKey, ForcePathStyle: true}
+		}),
+	}
 	for _, m := range mutate {
-		m(&cfg)
+		opts = append(opts, apitest.WithConfig(m))
 	}
-	logFile, err := os.OpenFile(filepath.Join(dataDir, "server.log"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	app, err := api.NewApp(ctx, cfg, slog.New(slog.NewTextHandler(logFile, &slog.HandlerOptions{Level: slog.LevelDebug})))
-	if err != nil {
-		cancel()
-		t.Fatalf("start server: %v", err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- app.Serve(ctx, ln) }()
-	url := "http://" + ln.Addr().String()
-	stopped := false
-	s := &server{url: url, client: emrcontainers.New(emrcontainers.Options{
-		Region: cfg.Region, BaseEndpoint: aws.String(url),
-		Credentials: credentials.NewStaticCredentialsProvider(accessKey, secretKey, ""),
-	})}
-	s.stop = func() {
-		if stopped {
-			return
-		}
-		stopped = true
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("serve: %v", err)
-		}
-		app.Close()
-		logFile.Close()
-	}
-	t.Cleanup(s.stop)
-	return s
+	srv := apitest.Start(t, opts...)
+	return &server{Server: srv, client: srv.Client()}
 }
 
 func (s *server) virtualCluster(t *testing.T, namespace string) string {
 	t.Helper()
 	out, err := s.client.CreateVirtualCluster(context.Background(), &emrcontainers.CreateVirtualClusterInput{
 		Name: aws.String(namespace),
-		ContainerProvider: &emrtypes.ContainerProvider{Type: emrtypes.ContainerProviderTypeEks, Id: aws.String("sandbox"),
+		ContainerProvider: &emrtypes.ContainerProvider{Type: emrtypes.ContainerProviderTypeEks, Id: aws.String(apitest.ClusterProvider),
 			Info: &emrtypes.ContainerInfoMemberEksInfo{Value: emrtypes.EksInfo{Namespace: aws.String(namespace)}}},
 	})
 	if err != nil {
@@ -304,7 +262,7 @@ func TestRestartResumesJobs(t *testing.T) {
 	vc := s.virtualCluster(t, "restart")
 	id := s.start(t, vc, 0, "spark.sparkplane.sandbox.duration=4s")
 	s.waitState(t, vc, id, emrtypes.JobRunStateRunning, 2*time.Minute)
-	s.stop()
+	s.Stop()
 	s2 := startServer(t, dir, testenv.Get(t).Kubeconfig)
 	s2.waitState(t, vc, id, emrtypes.JobRunStateCompleted, 2*time.Minute)
 	if n := len(driverPods(t, "restart", id)); n != 1 {
@@ -353,7 +311,7 @@ current-context: dead
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
-	s.stop()
+	s.Stop()
 	s2 := startServer(t, dir, testenv.Get(t).Kubeconfig)
 	s2.waitState(t, vc, id, emrtypes.JobRunStateCompleted, 2*time.Minute)
 }

@@ -6,10 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"io"
-	"log/slog"
-	"net"
 	"net/http"
-	"os"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -17,7 +14,6 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/emrcontainers"
 	emrtypes "github.com/aws/aws-sdk-go-v2/service/emrcontainers/types"
 	corev1 "k8s.io/api/core/v1"
@@ -26,6 +22,7 @@ import (
 	"k8s.io/client-go/tools/cache"
 
 	"github.com/sparkplane/sparkplane/internal/api"
+	"github.com/sparkplane/sparkplane/internal/apitest"
 	"github.com/sparkplane/sparkplane/internal/config"
 	"github.com/sparkplane/sparkplane/internal/cost"
 	"github.com/sparkplane/sparkplane/internal/testenv"
@@ -36,15 +33,14 @@ func TestMain(m *testing.M) {
 }
 
 const (
-	roleArn   = "arn:aws:iam::000000000000:role/spark-jobs"
-	accessKey = "SPKE2ETEST0000000000"
-	secretKey = "e2e-test-secret-0123456789abcdef"
-	release   = "emr-6.15.0-latest"
-	region    = "us-east-1"
+	roleArn = apitest.RoleArn
+	release = "emr-6.15.0-latest"
+	region  = "us-east-1"
 )
 
 // server is a full sparkplane server on the shared cluster.
 type server struct {
+	*apitest.Server
 	url    string
 	client *emrcontainers.Client
 	app    *api.App
@@ -53,58 +49,20 @@ type server struct {
 func startServer(t *testing.T) *server {
 	t.Helper()
 	env := testenv.Get(t)
-	dir := t.TempDir()
-	cfg := config.Defaults()
-	cfg.Region = region
-	cfg.Listen = "127.0.0.1:0"
-	cfg.DataDir = dir
-	cfg.Database = filepath.Join(dir, "sparkplane.db")
-	cfg.CredentialsFile = filepath.Join(dir, "credentials")
-	cfg.Credentials = []config.Credential{{AccessKeyID: accessKey, SecretAccessKey: secretKey}}
-	cfg.ExecutionRoles = []config.ExecutionRole{{Arn: roleArn, VirtualClusters: []string{"*"}}}
-	cfg.ContainerProviders = []config.ContainerProvider{{ID: "sandbox", Kubeconfig: env.Kubeconfig, CreateNamespaces: true}}
-	cfg.Controller.Resync = config.Duration{Duration: 2 * time.Second}
-	cfg.S3 = config.S3{Endpoint: env.S3.Endpoint, AccessKeyID: env.S3.AccessKeyID, SecretAccessKey: env.S3.SecretAccessKey, ForcePathStyle: true}
-	logFile, err := os.Create(filepath.Join(dir, "server.log"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	app, err := api.NewApp(ctx, cfg, slog.New(slog.NewTextHandler(logFile, &slog.HandlerOptions{Level: slog.LevelDebug})))
-	if err != nil {
-		cancel()
-		t.Fatalf("start server: %v", err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		cancel()
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- app.Serve(ctx, ln) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("serve: %v", err)
-		}
-		app.Close()
-		logFile.Close()
-		if t.Failed() {
-			t.Logf("server log: %s", logFile.Name())
-		}
-	})
-	url := "http://" + ln.Addr().String()
-	return &server{url: url, app: app, client: emrcontainers.New(emrcontainers.Options{
-		Region: region, BaseEndpoint: aws.String(url),
-		Credentials: credentials.NewStaticCredentialsProvider(accessKey, secretKey, ""),
-	})}
+	srv := apitest.Start(t, apitest.WithCluster(env.Kubeconfig),
+		apitest.WithLogFile(filepath.Join(t.TempDir(), "server.log")),
+		apitest.WithConfig(func(c *config.Config) {
+			c.Region = region
+			c.S3 = config.S3{Endpoint: env.S3.Endpoint, AccessKeyID: env.S3.AccessKeyID, SecretAccessKey: env.S3.SecretAccessKey, ForcePathStyle: true}
+		}))
+	return &server{Server: srv, url: srv.URL, client: srv.Client(), app: srv.App}
 }
 
 func (s *server) virtualCluster(t *testing.T, namespace string) string {
 	t.Helper()
 	out, err := s.client.CreateVirtualCluster(context.Background(), &emrcontainers.CreateVirtualClusterInput{
 		Name: aws.String(namespace),
-		ContainerProvider: &emrtypes.ContainerProvider{Type: emrtypes.ContainerProviderTypeEks, Id: aws.String("sandbox"),
+		ContainerProvider: &emrtypes.ContainerProvider{Type: emrtypes.ContainerProviderTypeEks, Id: aws.String(apitest.ClusterProvider),
 			Info: &emrtypes.ContainerInfoMemberEksInfo{Value: emrtypes.EksInfo{Namespace: aws.String(namespace)}}},
 	})
 	if err != nil {
@@ -163,7 +121,7 @@ func (s *server) get(t *testing.T, path string, v any) {
 		t.Fatal(err)
 	}
 	empty := sha256.Sum256(nil)
-	if err := v4.NewSigner().SignHTTP(context.Background(), aws.Credentials{AccessKeyID: accessKey, SecretAccessKey: secretKey},
+	if err := v4.NewSigner().SignHTTP(context.Background(), aws.Credentials{AccessKeyID: s.AccessKeyID, SecretAccessKey: s.SecretAccessKey},
 		req, hex.EncodeToString(empty[:]), "emr-containers", region, time.Now()); err != nil {
 		t.Fatal(err)
 	}
