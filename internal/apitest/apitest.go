@@ -97,7 +97,8 @@ func WithDataDir(dir string) Option {
 	return func(o *options) { o.cfg.DataDir, o.cfg.Database, o.cfg.CredentialsFile = dir, "", "" }
 }
 
-// WithLogFile writes the server's log, at debug level, to path instead of the test log.
+// WithLogFile writes the server's log (info level: every state change) to path instead of the
+// test log.
 func WithLogFile(path string) Option {
 	return func(o *options) { o.logFile = path }
 }
@@ -140,7 +141,7 @@ func Start(t testing.TB, opts ...Option) *Server {
 			t.Fatalf("apitest: log file: %v", err)
 		}
 		t.Cleanup(func() { f.Close() })
-		log = slog.New(slog.NewTextHandler(f, &slog.HandlerOptions{Level: slog.LevelDebug}))
+		log = slog.New(slog.NewTextHandler(f, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	app, err := api.NewApp(ctx, cfg, log)

@@ -6,7 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
-	"net"
 	"os"
 	"path/filepath"
 	"sort"
@@ -19,7 +18,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/emrcontainers"
 	emrtypes "github.com/aws/aws-sdk-go-v2/service/emrcontainers/types"
 	corev1 "k8s.io/api/core/v1"
@@ -31,7 +29,7 @@ import (
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/klog/v2"
 
-	"github.com/sparkplane/sparkplane/internal/api"
+	"github.com/sparkplane/sparkplane/internal/apitest"
 	"github.com/sparkplane/sparkplane/internal/config"
 	"github.com/sparkplane/sparkplane/internal/controller"
 	"github.com/sparkplane/sparkplane/internal/jobs"
@@ -58,10 +56,8 @@ var (
 )
 
 const (
-	providerID = "bench"
-	roleArn    = "arn:aws:iam::000000000000:role/spark-jobs"
-	accessKey  = "SPKBENCHMARK00000000"
-	secretKey  = "benchmark-secret-0123456789abcdef"
+	providerID = apitest.ClusterProvider
+	roleArn    = apitest.RoleArn
 	release6   = "emr-6.15.0-latest"
 	entryPoint = "local:///opt/spark/examples/jars/spark-examples.jar"
 	params     = "--class org.apache.spark.examples.SparkPi --conf spark.executor.instances=2 --conf spark.executor.memory=1g"
@@ -288,55 +284,21 @@ type server struct {
 
 func startServer(b *testing.B, kubeconfig string) *server {
 	b.Helper()
-	dir := b.TempDir()
-	cfg := config.Defaults()
-	cfg.Listen = "127.0.0.1:0"
-	cfg.DataDir = dir
-	cfg.Database = filepath.Join(dir, "sparkplane.db")
-	cfg.CredentialsFile = filepath.Join(dir, "credentials")
-	cfg.Credentials = []config.Credential{{AccessKeyID: accessKey, SecretAccessKey: secretKey}}
-	cfg.ExecutionRoles = []config.ExecutionRole{{Arn: roleArn, VirtualClusters: []string{"*"}}}
-	cfg.ContainerProviders = []config.ContainerProvider{{ID: providerID, Kubeconfig: kubeconfig, CreateNamespaces: true}}
-	cfg.Controller.Workers = *flagCtlWorkers
-
-	logFile, err := os.Create(filepath.Join(logDir(b), "server-"+strings.ReplaceAll(b.Name(), "/", "-")+".log"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	app, err := api.NewApp(ctx, cfg, slog.New(slog.NewTextHandler(logFile, nil)))
-	if err != nil {
-		cancel()
-		b.Fatalf("start server: %v", err)
-	}
-	if app.Controller == nil {
-		cancel()
+	srv := apitest.Start(b, apitest.WithCluster(kubeconfig),
+		apitest.WithLogFile(filepath.Join(logDir(b), "server-"+strings.ReplaceAll(b.Name(), "/", "-")+".log")),
+		apitest.WithConfig(func(c *config.Config) {
+			c.Controller.Workers = *flagCtlWorkers
+			c.Controller.Resync = config.Duration{Duration: 30 * time.Second}
+		}))
+	if srv.App.Controller == nil {
 		b.Fatal("server started without a controller; the container provider has a kubeconfig")
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		b.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- app.Serve(ctx, ln) }()
-	b.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			b.Errorf("serve: %v", err)
-		}
-		app.Close()
-		logFile.Close()
-	})
 	select {
-	case <-app.Controller.Ready():
+	case <-srv.App.Controller.Ready():
 	case <-time.After(time.Minute):
 		b.Fatal("controller informers did not sync within a minute")
 	}
-	url := "http://" + ln.Addr().String()
-	return &server{client: emrcontainers.New(emrcontainers.Options{
-		Region: cfg.Region, BaseEndpoint: aws.String(url),
-		Credentials: credentials.NewStaticCredentialsProvider(accessKey, secretKey, ""),
-	})}
+	return &server{client: srv.Client()}
 }
 
 func (s *server) virtualCluster(b *testing.B, namespace string) string {
