@@ -94,7 +94,7 @@ func NewApp(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, err
 		access[i] = AccessKey{AccessKeyID: k.AccessKeyID, SecretAccessKey: k.SecretAccessKey, Principal: k.Principal}
 	}
 	reporter := cost.NewReporter(st, costs.catalog, nil)
-	h := New(svc, NewAuthenticator(cfg.Region, access, nil), Options{Logger: log, Cost: reporter})
+	h := New(svc, NewAuthenticator(cfg.Region, access, nil), Options{Logger: log, Cost: reporter, MetricsToken: cfg.MetricsToken})
 	return &App{Config: cfg, Store: st, Service: svc, Handler: h, Generated: generated, Controller: ctrl,
 		Cost: reporter, log: log}, nil
 }

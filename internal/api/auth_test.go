@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/emrcontainers"
 
 	"github.com/sparkplane/sparkplane/internal/apitest"
+	"github.com/sparkplane/sparkplane/internal/config"
 )
 
 // TestSignatures sends StartJobRun requests signed in every wrong way and checks each gets 403
@@ -161,5 +162,31 @@ func TestMetrics(t *testing.T) {
 	}
 	if strings.Contains(string(body), srv.SecretAccessKey) || strings.Contains(string(body), srv.AccessKeyID) {
 		t.Error("/metrics shows an access key")
+	}
+}
+
+// TestMetricsToken keeps /metrics closed without the configured bearer token.
+func TestMetricsToken(t *testing.T) {
+	srv := apitest.Start(t, apitest.WithConfig(func(c *config.Config) { c.MetricsToken = "scrape-me-please" }))
+	get := func(auth string) int {
+		req, _ := http.NewRequest(http.MethodGet, srv.URL+"/metrics", nil)
+		if auth != "" {
+			req.Header.Set("Authorization", auth)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if code := get(""); code != http.StatusUnauthorized {
+		t.Errorf("/metrics without a token: HTTP %d, want 401", code)
+	}
+	if code := get("Bearer wrong"); code != http.StatusUnauthorized {
+		t.Errorf("/metrics with a wrong token: HTTP %d, want 401", code)
+	}
+	if code := get("Bearer scrape-me-please"); code != http.StatusOK {
+		t.Errorf("/metrics with the token: HTTP %d, want 200", code)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"crypto/subtle"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -33,6 +34,9 @@ type Options struct {
 	// Cost, when set, answers the cost extension routes and adds the sparkplaneCost member to
 	// DescribeJobRun; nil leaves both out.
 	Cost *cost.Reporter
+	// MetricsToken, when set, is the bearer token /metrics requires; empty serves it to anyone
+	// who reaches the listener.
+	MetricsToken string
 }
 
 // Server is the emr-containers HTTP handler.
@@ -43,11 +47,14 @@ type Server struct {
 	maxBody int64
 	mux     *http.ServeMux
 	cost    *cost.Reporter
+	// metricsToken guards /metrics when set.
+	metricsToken string
 }
 
 // New returns the handler serving svc behind auth.
 func New(svc *jobs.Service, auth *Authenticator, opts Options) *Server {
-	s := &Server{svc: svc, auth: auth, log: opts.Logger, maxBody: opts.MaxBodyBytes, mux: http.NewServeMux(), cost: opts.Cost}
+	s := &Server{svc: svc, auth: auth, log: opts.Logger, maxBody: opts.MaxBodyBytes, mux: http.NewServeMux(), cost: opts.Cost,
+		metricsToken: opts.MetricsToken}
 	if s.log == nil {
 		s.log = slog.Default()
 	}
@@ -108,8 +115,13 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			io.WriteString(w, "ok")
 			return
 		case "/metrics":
-			// Prometheus scrapes without AWS signatures; the metrics carry counts and
-			// durations, never request contents or keys.
+			// Prometheus scrapes without AWS signatures; the metrics carry counts, durations
+			// and costs, never request contents or keys. A configured token guards them.
+			if s.metricsToken != "" && subtle.ConstantTimeCompare([]byte(r.Header.Get("Authorization")), []byte("Bearer "+s.metricsToken)) != 1 {
+				w.Header().Set("WWW-Authenticate", "Bearer")
+				http.Error(w, "a bearer token is required", http.StatusUnauthorized)
+				return
+			}
 			promhttp.Handler().ServeHTTP(w, r)
 			return
 		}

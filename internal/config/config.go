@@ -26,7 +26,9 @@ type Config struct {
 	LogLevel       string `json:"logLevel,omitempty"`
 	ReleaseCatalog string `json:"releaseCatalog,omitempty"`
 	// CostCatalog is an optional price file laid over the built-in price catalog.
-	CostCatalog        string              `json:"costCatalog,omitempty"`
+	CostCatalog string `json:"costCatalog,omitempty"`
+	// MetricsToken, when set, is the bearer token Prometheus must send to read /metrics.
+	MetricsToken       string              `json:"metricsToken,omitempty"`
 	TLS                TLS                 `json:"tls,omitempty"`
 	CredentialsFile    string              `json:"credentialsFile,omitempty"`
 	Credentials        []Credential        `json:"credentials,omitempty"`

@@ -16,6 +16,7 @@
 //	accountId: "000000000000"       # 12 digits; flag --account-id, env SPARKPLANE_ACCOUNT_ID
 //	releaseCatalog: ""              # optional catalog file; default: the built-in catalog
 //	costCatalog: ""                 # optional price file over the built-in prices (internal/cost)
+//	metricsToken: ""                # bearer token /metrics requires; empty: open to the listener
 //	logLevel: info                  # debug|info|warn|error; env SPARKPLANE_LOG_LEVEL
 //	tls:                            # optional; serve HTTPS when both are set
 //	  certFile: /etc/sparkplane/tls.crt
