@@ -2,10 +2,7 @@ package api_test
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
-	"io"
 	"math"
 	"net/http"
 	"net/url"
@@ -14,7 +11,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/aws/aws-sdk-go-v2/service/emrcontainers"
 	"github.com/aws/aws-sdk-go-v2/service/emrcontainers/types"
 
@@ -115,33 +111,6 @@ func startRun(t testing.TB, c *emrcontainers.Client, vc string) string {
 	return *out.Id
 }
 
-// signedGet sends a GET signed with SigV4 for emr-containers (unless unsigned) and returns the
-// status, the X-Amzn-Errortype header and the body.
-func signedGet(t *testing.T, srv *apitest.Server, path string, unsigned bool) (int, string, []byte) {
-	t.Helper()
-	req, err := http.NewRequest(http.MethodGet, srv.URL+path, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !unsigned {
-		empty := sha256.Sum256(nil)
-		creds := aws.Credentials{AccessKeyID: srv.AccessKeyID, SecretAccessKey: srv.SecretAccessKey}
-		if err := v4.NewSigner().SignHTTP(context.Background(), creds, req, hex.EncodeToString(empty[:]), "emr-containers", srv.Region, time.Now()); err != nil {
-			t.Fatal(err)
-		}
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return resp.StatusCode, resp.Header.Get("X-Amzn-Errortype"), body
-}
-
 func near(a, b float64) bool { return math.Abs(a-b) <= 1e-9*math.Max(1, math.Abs(b)) }
 
 func checkTotals(t *testing.T, what string, got, want cost.Totals) {
@@ -163,7 +132,7 @@ func checkTotals(t *testing.T, what string, got, want cost.Totals) {
 
 func TestJobRunCostRoute(t *testing.T) {
 	f := newCostFixture(t)
-	code, _, body := signedGet(t, f.srv, "/virtualclusters/"+f.vc+"/jobruns/"+f.job+"/cost", false)
+	code, _, body := f.srv.Get(t, "/virtualclusters/"+f.vc+"/jobruns/"+f.job+"/cost", true)
 	if code != http.StatusOK {
 		t.Fatalf("job run cost: HTTP %d %s", code, body)
 	}
@@ -176,7 +145,7 @@ func TestJobRunCostRoute(t *testing.T) {
 		t.Errorf("job report = %+v", rep)
 	}
 	// A job run without records costs zero and is still found.
-	code, _, body = signedGet(t, f.srv, "/virtualclusters/"+f.vc+"/jobruns/"+f.bare+"/cost", false)
+	code, _, body = f.srv.Get(t, "/virtualclusters/"+f.vc+"/jobruns/"+f.bare+"/cost", true)
 	if err := json.Unmarshal(body, &rep); code != http.StatusOK || err != nil || rep.Totals.Cost != 0 || len(rep.Pods) != 0 || rep.VirtualClusterID != f.vc {
 		t.Errorf("cost of a job run without records: HTTP %d %s", code, body)
 	}
@@ -186,7 +155,7 @@ func TestVirtualClusterCostRoute(t *testing.T) {
 	f := newCostFixture(t)
 	for _, q := range []string{"", "?createdAfter=" + url.QueryEscape(f.start.Add(-time.Hour).Format(time.RFC3339)),
 		"?since=" + f.start.AddDate(0, 0, -1).Format(time.DateOnly) + "&until=" + url.QueryEscape(time.Now().UTC().Add(time.Hour).Format(time.RFC3339))} {
-		code, _, body := signedGet(t, f.srv, "/virtualclusters/"+f.vc+"/cost"+q, false)
+		code, _, body := f.srv.Get(t, "/virtualclusters/"+f.vc+"/cost"+q, true)
 		if code != http.StatusOK {
 			t.Fatalf("virtual cluster cost%s: HTTP %d %s", q, code, body)
 		}
@@ -212,7 +181,7 @@ func TestVirtualClusterCostRoute(t *testing.T) {
 		}
 	}
 	// The default range is the last seven days.
-	_, _, body := signedGet(t, f.srv, "/virtualclusters/"+f.vc+"/cost", false)
+	_, _, body := f.srv.Get(t, "/virtualclusters/"+f.vc+"/cost", true)
 	var rep cost.VirtualClusterReport
 	if err := json.Unmarshal(body, &rep); err != nil {
 		t.Fatal(err)
@@ -247,7 +216,7 @@ func TestCostRouteErrors(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			code, errType, body := signedGet(t, f.srv, tc.path, tc.unsigned)
+			code, errType, body := f.srv.Get(t, tc.path, !tc.unsigned)
 			if code != tc.status || (tc.code != "" && errType != tc.code) {
 				t.Fatalf("HTTP %d %s %s, want %d %s", code, errType, body, tc.status, tc.code)
 			}
@@ -258,7 +227,7 @@ func TestCostRouteErrors(t *testing.T) {
 		})
 	}
 	// Refused requests change nothing: the report is the same afterwards.
-	code, _, body := signedGet(t, f.srv, "/virtualclusters/"+f.vc+"/jobruns/"+f.job+"/cost", false)
+	code, _, body := f.srv.Get(t, "/virtualclusters/"+f.vc+"/jobruns/"+f.job+"/cost", true)
 	var rep cost.JobReport
 	if err := json.Unmarshal(body, &rep); code != 200 || err != nil {
 		t.Fatalf("HTTP %d %s", code, body)
@@ -270,7 +239,7 @@ func TestCostRouteErrors(t *testing.T) {
 // aws CLI and aws-sdk-go-v2 still decode DescribeJobRun with it present.
 func TestDescribeJobRunCostMember(t *testing.T) {
 	f := newCostFixture(t)
-	code, _, body := signedGet(t, f.srv, "/virtualclusters/"+f.vc+"/jobruns/"+f.job, false)
+	code, _, body := f.srv.Get(t, "/virtualclusters/"+f.vc+"/jobruns/"+f.job, true)
 	if code != 200 {
 		t.Fatalf("HTTP %d %s", code, body)
 	}
@@ -293,7 +262,7 @@ func TestDescribeJobRunCostMember(t *testing.T) {
 		t.Errorf("AWS members lost beside the extension: %s", body)
 	}
 	// No record yet: no member.
-	_, _, body = signedGet(t, f.srv, "/virtualclusters/"+f.vc+"/jobruns/"+f.bare, false)
+	_, _, body = f.srv.Get(t, "/virtualclusters/"+f.vc+"/jobruns/"+f.bare, true)
 	if strings.Contains(string(body), api.CostMember) {
 		t.Errorf("job run without records has a cost member: %s", body)
 	}

@@ -45,7 +45,7 @@ func startServer(t *testing.T, dataDir, kubeconfig string, mutate ...func(*confi
 		apitest.WithDataDir(dataDir), apitest.WithCluster(kubeconfig),
 		apitest.WithLogFile(filepath.Join(dataDir, "server.log")),
 		apitest.WithConfig(func(c *config.Config) {
-			c.S3 = config.S3{Endpoint: env.S3.Endpoint, AccessKeyID: env.S3.AccessKeyID, SecretAccessKey: env.S3.SecretAccessKey, ForcePathStyle: true}
+			c.S3 = env.ServerS3()
 		}),
 	}
 	for _, m := range mutate {
@@ -56,16 +56,7 @@ func startServer(t *testing.T, dataDir, kubeconfig string, mutate ...func(*confi
 }
 
 func (s *server) virtualCluster(t *testing.T, namespace string) string {
-	t.Helper()
-	out, err := s.client.CreateVirtualCluster(context.Background(), &emrcontainers.CreateVirtualClusterInput{
-		Name: aws.String(namespace),
-		ContainerProvider: &emrtypes.ContainerProvider{Type: emrtypes.ContainerProviderTypeEks, Id: aws.String(apitest.ClusterProvider),
-			Info: &emrtypes.ContainerInfoMemberEksInfo{Value: emrtypes.EksInfo{Namespace: aws.String(namespace)}}},
-	})
-	if err != nil {
-		t.Fatalf("CreateVirtualCluster: %v", err)
-	}
-	return *out.Id
+	return s.VirtualCluster(t, apitest.ClusterProvider, namespace)
 }
 
 // start submits the SparkPi example with extra confs.

@@ -2,10 +2,7 @@ package e2e
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
-	"io"
 	"net/http"
 	"path/filepath"
 	"sync"
@@ -13,7 +10,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/aws/aws-sdk-go-v2/service/emrcontainers"
 	emrtypes "github.com/aws/aws-sdk-go-v2/service/emrcontainers/types"
 	corev1 "k8s.io/api/core/v1"
@@ -53,22 +49,13 @@ func startServer(t *testing.T) *server {
 		apitest.WithLogFile(filepath.Join(t.TempDir(), "server.log")),
 		apitest.WithConfig(func(c *config.Config) {
 			c.Region = region
-			c.S3 = config.S3{Endpoint: env.S3.Endpoint, AccessKeyID: env.S3.AccessKeyID, SecretAccessKey: env.S3.SecretAccessKey, ForcePathStyle: true}
+			c.S3 = env.ServerS3()
 		}))
 	return &server{Server: srv, url: srv.URL, client: srv.Client(), app: srv.App}
 }
 
 func (s *server) virtualCluster(t *testing.T, namespace string) string {
-	t.Helper()
-	out, err := s.client.CreateVirtualCluster(context.Background(), &emrcontainers.CreateVirtualClusterInput{
-		Name: aws.String(namespace),
-		ContainerProvider: &emrtypes.ContainerProvider{Type: emrtypes.ContainerProviderTypeEks, Id: aws.String(apitest.ClusterProvider),
-			Info: &emrtypes.ContainerInfoMemberEksInfo{Value: emrtypes.EksInfo{Namespace: aws.String(namespace)}}},
-	})
-	if err != nil {
-		t.Fatalf("CreateVirtualCluster: %v", err)
-	}
-	return *out.Id
+	return s.VirtualCluster(t, apitest.ClusterProvider, namespace)
 }
 
 // start submits the SparkPi example with extra confs.
@@ -113,29 +100,12 @@ func (s *server) waitState(t *testing.T, vc, id string, state emrtypes.JobRunSta
 	t.Fatalf("job run %s is %s after %s, want %s", id, last, within, state)
 }
 
-// get sends a GET signed for emr-containers and decodes a 200 answer into v.
+// get sends a signed GET and decodes a 200 answer into v.
 func (s *server) get(t *testing.T, path string, v any) {
 	t.Helper()
-	req, err := http.NewRequest(http.MethodGet, s.url+path, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	empty := sha256.Sum256(nil)
-	if err := v4.NewSigner().SignHTTP(context.Background(), aws.Credentials{AccessKeyID: s.AccessKeyID, SecretAccessKey: s.SecretAccessKey},
-		req, hex.EncodeToString(empty[:]), "emr-containers", region, time.Now()); err != nil {
-		t.Fatal(err)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("GET %s: HTTP %d %s", path, resp.StatusCode, body)
+	code, _, body := s.Get(t, path, true)
+	if code != http.StatusOK {
+		t.Fatalf("GET %s: HTTP %d %s", path, code, body)
 	}
 	if err := json.Unmarshal(body, v); err != nil {
 		t.Fatalf("GET %s: %v", path, err)

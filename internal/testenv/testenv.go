@@ -20,6 +20,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 
+	"github.com/sparkplane/sparkplane/internal/config"
 	"github.com/sparkplane/sparkplane/internal/emulator"
 	"github.com/sparkplane/sparkplane/internal/sandbox"
 	"github.com/sparkplane/sparkplane/internal/toolcache"
@@ -313,4 +314,10 @@ func randomHex(n int) string {
 	b := make([]byte, n)
 	_, _ = rand.Read(b)
 	return hex.EncodeToString(b)
+}
+
+// ServerS3 is the sparkplane server setting that reads from this cluster's S3 server (with
+// Options.S3), for tests whose jobs name s3:// pod templates.
+func (e *Env) ServerS3() config.S3 {
+	return config.S3{Endpoint: e.S3.Endpoint, Region: e.S3.Region, AccessKeyID: e.S3.AccessKeyID, SecretAccessKey: e.S3.SecretAccessKey, ForcePathStyle: true}
 }
