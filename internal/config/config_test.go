@@ -38,6 +38,19 @@ func TestLoadPrecedenceAndValidation(t *testing.T) {
 		{"bad listen", []string{"--listen", "nohost"}, nil, nil, "listen"},
 		{"unknown yaml field", nil, map[string]string{"SPARKPLANE_CONFIG": writeFile(t, "lisen: x\n")}, nil, "lisen"},
 		{"bad role", nil, map[string]string{"SPARKPLANE_CONFIG": writeFile(t, "executionRoles: [{arn: nope}]\n")}, nil, "executionRoles[0].arn"},
+		{"controller settings", nil, map[string]string{"SPARKPLANE_CONFIG": writeFile(t, "controller: {pendingTimeout: 90s, driverTTL: 2h, workers: 8}\nmetricsToken: t\n")},
+			func(c Config) bool {
+				return c.Controller.PendingTimeout.Minutes() == 1.5 && c.Controller.DriverTTL.Hours() == 2 && c.Controller.Workers == 8 && c.MetricsToken == "t"
+			}, ""},
+		{"bad duration", nil, map[string]string{"SPARKPLANE_CONFIG": writeFile(t, "controller: {driverTTL: soon}\n")}, nil, `invalid duration "soon"`},
+		{"negative duration", nil, map[string]string{"SPARKPLANE_CONFIG": writeFile(t, "controller: {resync: -1s}\n")}, nil, "controller.resync"},
+		{"too many workers", nil, map[string]string{"SPARKPLANE_CONFIG": writeFile(t, "controller: {workers: 5000}\n")}, nil, "controller.workers"},
+		{"bad s3 endpoint", nil, map[string]string{"SPARKPLANE_CONFIG": writeFile(t, "s3: {endpoint: 'ftp://x'}\n")}, nil, "s3.endpoint"},
+		{"s3 key without secret", nil, map[string]string{"SPARKPLANE_CONFIG": writeFile(t, "s3: {accessKeyId: AKIA}\n")}, nil, "set together"},
+		{"relative template dir", nil, map[string]string{"SPARKPLANE_CONFIG": writeFile(t, "podTemplateDirs: [templates]\n")}, nil, "podTemplateDirs[0]"},
+		{"defaults without clusters", nil, map[string]string{"SPARKPLANE_CONFIG": writeFile(t, "jobDefaults: [{sparkConf: {spark.a: b}}]\n")}, nil, "jobDefaults[0].virtualClusters"},
+		{"defaults with a non-spark key", nil, map[string]string{"SPARKPLANE_CONFIG": writeFile(t, "jobDefaults: [{virtualClusters: ['*'], sparkConf: {a: b}}]\n")}, nil, "jobDefaults[0].sparkConf"},
+		{"defaults with a bare template path", nil, map[string]string{"SPARKPLANE_CONFIG": writeFile(t, "jobDefaults: [{virtualClusters: ['*'], driverPodTemplate: driver.yaml}]\n")}, nil, "jobDefaults[0].driverPodTemplate"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			fs := pflag.NewFlagSet("t", pflag.ContinueOnError)
