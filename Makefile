@@ -2,6 +2,8 @@
 SHELL := /usr/bin/env bash
 GO ?= go
 BIN := bin/sparkplane
+# The sandbox and its driver emulator are development tooling, built as a binary of their own.
+SANDBOX := bin/sparkplane-sandbox
 # Integration tests share one cluster per package; -p 1 keeps two clusters from competing for
 # the 2 cores CI has.
 TEST_FLAGS ?= -race -count=1 -timeout 45m -p 1
@@ -12,6 +14,7 @@ all: build
 
 build:
 	$(GO) build -trimpath -o $(BIN) ./cmd/sparkplane
+	$(GO) build -trimpath -o $(SANDBOX) ./cmd/sparkplane-sandbox
 
 ## tools: build the pinned cluster parts (etcd, kube-*, kwok, versitygw, Karpenter) when missing.
 tools:
@@ -34,14 +37,14 @@ bench: tools build
 
 ## sandbox: bring the sandbox up and run the seed's example job through the real aws CLI.
 sandbox: tools build
-	$(BIN) sandbox up
+	$(SANDBOX) up
 	bash hack/sandbox-demo.sh
 
 sandbox-down:
-	$(BIN) sandbox down
+	$(SANDBOX) down
 
 sandbox-status:
-	$(BIN) sandbox status
+	$(SANDBOX) status
 
 clean:
 	rm -rf bin

@@ -15,7 +15,7 @@ import (
 	"k8s.io/client-go/restmapper"
 	"sigs.k8s.io/yaml"
 
-	"github.com/sparkplane/sparkplane/internal/testenv"
+	"github.com/sparkplane/sparkplane/internal/dev/testenv"
 )
 
 // TestMain runs the package against one sandbox cluster with Karpenter's CRDs installed

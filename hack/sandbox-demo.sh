@@ -4,7 +4,7 @@
 # the NodePool labelled app=demo in one zone, pod templates from S3 that put the driver on
 # on-demand capacity and the executors on spot, and hostPath local dirs for shuffle. It follows
 # the job to its end and tells what happened on the cluster. `make sandbox` runs it after
-# `sparkplane sandbox up`.
+# `sparkplane-sandbox up`.
 #
 #   hack/sandbox-demo.sh [SANDBOX_DIR]     (default .sandbox)
 #

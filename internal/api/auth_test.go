@@ -15,8 +15,8 @@ import (
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/aws/aws-sdk-go-v2/service/emrcontainers"
 
-	"github.com/sparkplane/sparkplane/internal/apitest"
 	"github.com/sparkplane/sparkplane/internal/config"
+	"github.com/sparkplane/sparkplane/internal/dev/apitest"
 )
 
 // TestSignatures sends StartJobRun requests signed in every wrong way and checks each gets 403

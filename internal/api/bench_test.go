@@ -12,7 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/emrcontainers"
 	"github.com/aws/aws-sdk-go-v2/service/emrcontainers/types"
 
-	"github.com/sparkplane/sparkplane/internal/apitest"
+	"github.com/sparkplane/sparkplane/internal/dev/apitest"
 	"github.com/sparkplane/sparkplane/internal/jobs"
 	"github.com/sparkplane/sparkplane/internal/store/storetest"
 )

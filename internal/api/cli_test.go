@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/sparkplane/sparkplane/internal/apitest"
+	"github.com/sparkplane/sparkplane/internal/dev/apitest"
 )
 
 // TestAWSCLI drives the common flows with the real aws CLI (v1) and --endpoint-url.

@@ -15,8 +15,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/emrcontainers/types"
 
 	"github.com/sparkplane/sparkplane/internal/api"
-	"github.com/sparkplane/sparkplane/internal/apitest"
 	"github.com/sparkplane/sparkplane/internal/cost"
+	"github.com/sparkplane/sparkplane/internal/dev/apitest"
 )
 
 // costFixture is a server with one virtual cluster, one job run whose driver ran an hour on an

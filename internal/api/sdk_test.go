@@ -11,8 +11,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/emrcontainers/types"
 	"github.com/aws/smithy-go"
 
-	"github.com/sparkplane/sparkplane/internal/apitest"
 	"github.com/sparkplane/sparkplane/internal/config"
+	"github.com/sparkplane/sparkplane/internal/dev/apitest"
 	"github.com/sparkplane/sparkplane/internal/jobs"
 )
 

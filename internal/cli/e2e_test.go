@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sparkplane/sparkplane/internal/apitest"
+	"github.com/sparkplane/sparkplane/internal/dev/apitest"
 	"github.com/sparkplane/sparkplane/internal/jobs"
 )
 

@@ -21,14 +21,7 @@ import (
 
 	"github.com/sparkplane/sparkplane/internal/cost"
 	"github.com/sparkplane/sparkplane/internal/jobs"
-	"github.com/sparkplane/sparkplane/internal/spark"
-)
-
-// Labels the controller selects pods by; spark.Build puts them on every driver and executor.
-const (
-	LabelJobID     = spark.LabelJobID
-	LabelManagedBy = spark.LabelManagedBy
-	ManagedBy      = spark.ManagedByValue
+	"github.com/sparkplane/sparkplane/internal/wellknown"
 )
 
 // Extension keys the controller keeps in jobs.JobRun.Extensions.
@@ -161,7 +154,7 @@ func (c *Controller) Run(ctx context.Context) error {
 		// drivers, the cost recorder to all of them.
 		factory := informers.NewSharedInformerFactoryWithOptions(cl.client, 0,
 			informers.WithTweakListOptions(func(o *metav1.ListOptions) {
-				o.LabelSelector = LabelJobID
+				o.LabelSelector = wellknown.LabelJobID
 			}))
 		inf := factory.Core().V1().Pods()
 		cl.pods = inf.Lister()
@@ -222,8 +215,8 @@ func (c *Controller) enqueuePod(obj any) {
 	if t, ok := obj.(cache.DeletedFinalStateUnknown); ok {
 		obj = t.Obj
 	}
-	if pod, ok := obj.(*corev1.Pod); ok && pod.Labels["spark-role"] == "driver" {
-		if id := pod.Labels[LabelJobID]; id != "" {
+	if pod, ok := obj.(*corev1.Pod); ok && pod.Labels[wellknown.LabelSparkRole] == wellknown.SparkRoleDriver {
+		if id := pod.Labels[wellknown.LabelJobID]; id != "" {
 			c.queue.Add(id)
 		}
 	}
@@ -250,8 +243,8 @@ func (c *Controller) resync(ctx context.Context) {
 			continue
 		}
 		for _, p := range pods {
-			if p.Labels["spark-role"] == "driver" && finished(p) {
-				c.queue.Add(p.Labels[LabelJobID])
+			if p.Labels[wellknown.LabelSparkRole] == wellknown.SparkRoleDriver && finished(p) {
+				c.queue.Add(p.Labels[wellknown.LabelJobID])
 			}
 		}
 	}

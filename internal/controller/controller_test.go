@@ -19,9 +19,9 @@ import (
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
-	"github.com/sparkplane/sparkplane/internal/apitest"
 	"github.com/sparkplane/sparkplane/internal/config"
-	"github.com/sparkplane/sparkplane/internal/testenv"
+	"github.com/sparkplane/sparkplane/internal/dev/apitest"
+	"github.com/sparkplane/sparkplane/internal/dev/testenv"
 )
 
 func TestMain(m *testing.M) { testenv.Main(m, testenv.Options{Emulator: true, S3: true}) }

@@ -3,7 +3,9 @@ package controller
 import (
 	"context"
 	"fmt"
+
 	"github.com/sparkplane/sparkplane/internal/spark"
+	"github.com/sparkplane/sparkplane/internal/wellknown"
 
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
@@ -52,13 +54,13 @@ func (cl *cluster) ensureAccess(ctx context.Context, p *Plan) error {
 	}
 	k := cl.client
 	if p.CreateNamespace {
-		ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: p.Namespace, Labels: map[string]string{LabelManagedBy: ManagedBy}}}
+		ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: p.Namespace, Labels: map[string]string{wellknown.LabelManagedBy: wellknown.ManagedBy}}}
 		if err := createIgnoringExists(ctx, func() error { _, err := k.CoreV1().Namespaces().Create(ctx, ns, metav1.CreateOptions{}); return err }); err != nil {
 			return fmt.Errorf("create namespace %s: %w", p.Namespace, err)
 		}
 	}
 	role := &rbacv1.Role{
-		ObjectMeta: metav1.ObjectMeta{Name: driverRole, Namespace: p.Namespace, Labels: map[string]string{LabelManagedBy: ManagedBy}},
+		ObjectMeta: metav1.ObjectMeta{Name: driverRole, Namespace: p.Namespace, Labels: map[string]string{wellknown.LabelManagedBy: wellknown.ManagedBy}},
 		Rules:      driverRules,
 	}
 	if err := createIgnoringExists(ctx, func() error {
@@ -68,9 +70,9 @@ func (cl *cluster) ensureAccess(ctx context.Context, p *Plan) error {
 		return fmt.Errorf("create role %s/%s: %w", p.Namespace, driverRole, err)
 	}
 	sa := &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: p.ServiceAccount, Namespace: p.Namespace,
-		Labels: map[string]string{LabelManagedBy: ManagedBy}}}
+		Labels: map[string]string{wellknown.LabelManagedBy: wellknown.ManagedBy}}}
 	if p.RoleArn != "" {
-		sa.Annotations = map[string]string{"eks.amazonaws.com/role-arn": p.RoleArn}
+		sa.Annotations = map[string]string{wellknown.AnnotationRoleArn: p.RoleArn}
 	}
 	if err := createIgnoringExists(ctx, func() error {
 		_, err := k.CoreV1().ServiceAccounts(p.Namespace).Create(ctx, sa, metav1.CreateOptions{})
@@ -79,7 +81,7 @@ func (cl *cluster) ensureAccess(ctx context.Context, p *Plan) error {
 		return fmt.Errorf("create service account %s/%s: %w", p.Namespace, p.ServiceAccount, err)
 	}
 	rb := &rbacv1.RoleBinding{
-		ObjectMeta: metav1.ObjectMeta{Name: driverRole + "-" + p.ServiceAccount, Namespace: p.Namespace, Labels: map[string]string{LabelManagedBy: ManagedBy}},
+		ObjectMeta: metav1.ObjectMeta{Name: driverRole + "-" + p.ServiceAccount, Namespace: p.Namespace, Labels: map[string]string{wellknown.LabelManagedBy: wellknown.ManagedBy}},
 		RoleRef:    rbacv1.RoleRef{APIGroup: "rbac.authorization.k8s.io", Kind: "Role", Name: driverRole},
 		Subjects:   []rbacv1.Subject{{Kind: "ServiceAccount", Name: p.ServiceAccount, Namespace: p.Namespace}},
 	}
@@ -149,7 +151,7 @@ func deleteDrivers(ctx context.Context, k kubernetes.Interface, namespace, jobRu
 	policy := metav1.DeletePropagationBackground
 	err := k.CoreV1().Pods(namespace).DeleteCollection(ctx,
 		metav1.DeleteOptions{PropagationPolicy: &policy},
-		metav1.ListOptions{LabelSelector: LabelJobID + "=" + jobRunID + ",spark-role=driver"})
+		metav1.ListOptions{LabelSelector: wellknown.LabelJobID + "=" + jobRunID + "," + wellknown.LabelSparkRole + "=" + wellknown.SparkRoleDriver})
 	if err != nil && !apierrors.IsNotFound(err) {
 		return fmt.Errorf("delete driver pods of job run %s in %s: %w", jobRunID, namespace, err)
 	}

@@ -8,22 +8,9 @@ import (
 	"sync"
 	"time"
 
+	"github.com/sparkplane/sparkplane/internal/wellknown"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/client-go/tools/cache"
-)
-
-// Labels and their meaning, as EMR on EKS, Spark and Karpenter set them.
-const (
-	LabelJobID            = "emr-containers.amazonaws.com/job.id"
-	LabelVirtualClusterID = "emr-containers.amazonaws.com/virtual-cluster-id"
-	LabelSparkRole        = "spark-role"
-	LabelInstanceType     = "node.kubernetes.io/instance-type"
-	LabelCapacityType     = "karpenter.sh/capacity-type"
-	LabelZone             = "topology.kubernetes.io/zone"
-	LabelRegion           = "topology.kubernetes.io/region"
-	// labelEKSCapacityType is how EKS managed node groups say the same (SPOT, ON_DEMAND).
-	labelEKSCapacityType = "eks.amazonaws.com/capacityType"
-	labelInstanceTypeOld = "beta.kubernetes.io/instance-type"
 )
 
 // Store keeps what the Recorder observes. Saves merge with what is stored: a pod's node, start
@@ -345,15 +332,15 @@ func (r *Recorder) countEnded(ctx context.Context, p PodUsage) {
 
 // podUsage builds the usage record of a job run's pod; ok is false for other pods.
 func (r *Recorder) podUsage(pod *corev1.Pod, deleted bool) (PodUsage, bool) {
-	job := pod.Labels[LabelJobID]
+	job := pod.Labels[wellknown.LabelJobID]
 	if job == "" {
 		return PodUsage{}, false
 	}
 	u := PodUsage{
 		UID: string(pod.UID), Cluster: r.opts.Cluster, Namespace: pod.Namespace, Name: pod.Name,
-		JobRunID: job, VirtualClusterID: pod.Labels[LabelVirtualClusterID], NodeName: pod.Spec.NodeName,
+		JobRunID: job, VirtualClusterID: pod.Labels[wellknown.LabelVirtualClusterID], NodeName: pod.Spec.NodeName,
 	}
-	switch Role(pod.Labels[LabelSparkRole]) {
+	switch Role(pod.Labels[wellknown.LabelSparkRole]) {
 	case RoleDriver:
 		u.Role = RoleDriver
 	case RoleExecutor:
@@ -393,18 +380,18 @@ func (r *Recorder) nodeFacts(node *corev1.Node, deleted bool) NodeFacts {
 	l := node.Labels
 	n := NodeFacts{
 		Cluster: r.opts.Cluster, Name: node.Name, UID: string(node.UID),
-		InstanceType: l[LabelInstanceType], Zone: l[LabelZone], Region: l[LabelRegion],
+		InstanceType: l[wellknown.LabelInstanceType], Zone: l[wellknown.LabelZone], Region: l[wellknown.LabelRegion],
 		PriceLabel: l[PriceLabel], Created: micro(node.CreationTimestamp.Time),
 	}
 	if n.InstanceType == "" {
-		n.InstanceType = l[labelInstanceTypeOld]
+		n.InstanceType = l[wellknown.LabelInstanceTypeBeta]
 	}
-	switch ct := l[LabelCapacityType]; {
+	switch ct := l[wellknown.LabelCapacityType]; {
 	case ct != "":
 		n.CapacityType = CapacityType(ct)
-	case l[labelEKSCapacityType] == "SPOT":
+	case l[wellknown.LabelEKSCapacityType] == "SPOT":
 		n.CapacityType = Spot
-	case l[labelEKSCapacityType] == "ON_DEMAND":
+	case l[wellknown.LabelEKSCapacityType] == "ON_DEMAND":
 		n.CapacityType = OnDemand
 	}
 	if n.Region == "" {

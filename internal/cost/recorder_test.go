@@ -16,6 +16,7 @@ import (
 
 	"github.com/sparkplane/sparkplane/internal/cost"
 	"github.com/sparkplane/sparkplane/internal/store"
+	"github.com/sparkplane/sparkplane/internal/wellknown"
 )
 
 // clock is a settable time source for the Recorder.
@@ -42,7 +43,7 @@ func openStore(t *testing.T, path string) *store.SQLite {
 func k8sNode(name, typ string, ct cost.CapacityType, cpu, mem string, created time.Time, priceLabel string) *corev1.Node {
 	n := &corev1.Node{
 		ObjectMeta: metav1.ObjectMeta{Name: name, UID: types.UID("uid-" + name), CreationTimestamp: metav1.NewTime(created),
-			Labels: map[string]string{cost.LabelInstanceType: typ, cost.LabelCapacityType: string(ct), cost.LabelZone: "us-west-2a"}},
+			Labels: map[string]string{wellknown.LabelInstanceType: typ, wellknown.LabelCapacityType: string(ct), wellknown.LabelZone: "us-west-2a"}},
 		Status: corev1.NodeStatus{Allocatable: corev1.ResourceList{
 			corev1.ResourceCPU: resource.MustParse(cpu), corev1.ResourceMemory: resource.MustParse(mem)},
 			// Capacity differs from allocatable on purpose: allocation uses allocatable.
@@ -58,13 +59,13 @@ func k8sNode(name, typ string, ct cost.CapacityType, cpu, mem string, created ti
 func k8sPod(name, job, vc, role, node, cpu, mem string, sched time.Time) *corev1.Pod {
 	p := &corev1.Pod{
 		ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: name, UID: types.UID("uid-" + name), CreationTimestamp: metav1.NewTime(sched.Add(-time.Minute)),
-			Labels: map[string]string{cost.LabelJobID: job, cost.LabelSparkRole: role}},
+			Labels: map[string]string{wellknown.LabelJobID: job, wellknown.LabelSparkRole: role}},
 		Spec: corev1.PodSpec{NodeName: node, Containers: []corev1.Container{{Name: "spark", Resources: corev1.ResourceRequirements{
 			Requests: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse(cpu), corev1.ResourceMemory: resource.MustParse(mem)}}}}},
 		Status: corev1.PodStatus{Phase: corev1.PodPending},
 	}
 	if vc != "" {
-		p.Labels[cost.LabelVirtualClusterID] = vc
+		p.Labels[wellknown.LabelVirtualClusterID] = vc
 	}
 	if node != "" {
 		p.Status.Conditions = []corev1.PodCondition{{Type: corev1.PodScheduled, Status: corev1.ConditionTrue, LastTransitionTime: metav1.NewTime(sched)}}

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/sparkplane/sparkplane/internal/wellknown"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -281,12 +282,12 @@ func (b *builder) addSparkplaneLabels() error {
 	for k, v := range b.job.Labels {
 		l[k] = v
 	}
-	l[LabelJobID] = b.job.JobRunID
+	l[wellknown.LabelJobID] = b.job.JobRunID
 	if b.job.VirtualClusterID != "" {
-		l[LabelVirtualClusterID] = b.job.VirtualClusterID
+		l[wellknown.LabelVirtualClusterID] = b.job.VirtualClusterID
 	}
-	l[LabelManagedBy] = ManagedByValue
-	l[LabelAttempt] = strconv.Itoa(b.job.Attempt)
+	l[wellknown.LabelManagedBy] = wellknown.ManagedBy
+	l[wellknown.LabelAttempt] = strconv.Itoa(b.job.Attempt)
 	for _, k := range sortedKeys(l) {
 		if err := checkLabel("Labels", k, l[k]); err != nil {
 			return err

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/sparkplane/sparkplane/internal/wellknown"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 )
@@ -82,7 +83,7 @@ func TestBuildDriverPod(t *testing.T) {
 	want := map[string]string{
 		"spark-app-selector": o.AppID, "spark-role": "driver", "spark-app-name": "sparkpi", "spark-version": "3.5.3",
 		"tier": "gold",
-		"team": "data", LabelJobID: j.JobRunID, LabelVirtualClusterID: "vc1", LabelManagedBy: "sparkplane", LabelAttempt: "1",
+		"team": "data", wellknown.LabelJobID: j.JobRunID, wellknown.LabelVirtualClusterID: "vc1", wellknown.LabelManagedBy: "sparkplane", wellknown.LabelAttempt: "1",
 	}
 	if !reflect.DeepEqual(pod.Labels, want) {
 		t.Errorf("labels = %v, want %v", pod.Labels, want)
@@ -128,17 +129,17 @@ func TestBuildDriverPod(t *testing.T) {
 	}
 	p := props(t, o)
 	for k, v := range map[string]string{
-		"spark.kubernetes.executor.label." + LabelJobID:           j.JobRunID,
-		"spark.kubernetes.executor.label.team":                    "data",
-		"spark.kubernetes.driver.label." + LabelVirtualClusterID:  "vc1",
-		"spark.kubernetes.namespace":                              "team-a",
-		"spark.kubernetes.authenticate.driver.serviceAccountName": "emr-role-sa",
-		"spark.driver.host":                                       o.Service.Name + ".team-a.svc",
-		"spark.master":                                            DefaultMaster,
-		"spark.jars":                                              "local:///opt/spark/examples/jars/spark-examples.jar",
-		"spark.kubernetes.driver.pod.name":                        pod.Name,
-		"spark.kubernetes.container.image":                        "apache/spark:3.5.3",
-		"spark.app.id":                                            o.AppID,
+		"spark.kubernetes.executor.label." + wellknown.LabelJobID:          j.JobRunID,
+		"spark.kubernetes.executor.label.team":                             "data",
+		"spark.kubernetes.driver.label." + wellknown.LabelVirtualClusterID: "vc1",
+		"spark.kubernetes.namespace":                                       "team-a",
+		"spark.kubernetes.authenticate.driver.serviceAccountName":          "emr-role-sa",
+		"spark.driver.host":                                                o.Service.Name + ".team-a.svc",
+		"spark.master":                                                     DefaultMaster,
+		"spark.jars":                                                       "local:///opt/spark/examples/jars/spark-examples.jar",
+		"spark.kubernetes.driver.pod.name":                                 pod.Name,
+		"spark.kubernetes.container.image":                                 "apache/spark:3.5.3",
+		"spark.app.id":                                                     o.AppID,
 	} {
 		if p[k] != v {
 			t.Errorf("spark.properties %s = %q, want %q", k, p[k], v)
@@ -237,8 +238,8 @@ func TestBuildDriverKinds(t *testing.T) {
 	if c.Args[4] != PythonRunnerClass || c.Args[5] != "s3://bucket/job.py" || c.Args[6] != "a b" {
 		t.Errorf("python args = %q", c.Args)
 	}
-	if o.DriverPod.Labels[LabelSparkAppName] != "job-py" {
-		t.Errorf("default app name label = %q, want job-py (from the file name)", o.DriverPod.Labels[LabelSparkAppName])
+	if o.DriverPod.Labels[wellknown.LabelSparkAppName] != "job-py" {
+		t.Errorf("default app name label = %q, want job-py (from the file name)", o.DriverPod.Labels[wellknown.LabelSparkAppName])
 	}
 	var names []string
 	for _, e := range c.Env {
@@ -306,8 +307,8 @@ func TestBuildVersions(t *testing.T) {
 			if got := o.NetworkPolicy != nil; got != tt.netpol {
 				t.Errorf("network policy = %v", got)
 			}
-			if o.DriverPod.Labels[LabelSparkVersion] != tt.ver {
-				t.Errorf("spark-version label = %s", o.DriverPod.Labels[LabelSparkVersion])
+			if o.DriverPod.Labels[wellknown.LabelSparkVersion] != tt.ver {
+				t.Errorf("spark-version label = %s", o.DriverPod.Labels[wellknown.LabelSparkVersion])
 			}
 		})
 	}

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sparkplane/sparkplane/internal/wellknown"
 	corev1 "k8s.io/api/core/v1"
 )
 
@@ -38,7 +39,7 @@ func conformanceDir(t testing.TB) string {
 }
 
 // sparkplaneLabelKeys are the labels Build adds to every driver and executor pod.
-var sparkplaneLabelKeys = []string{LabelJobID, LabelVirtualClusterID, LabelManagedBy, LabelAttempt}
+var sparkplaneLabelKeys = []string{wellknown.LabelJobID, wellknown.LabelVirtualClusterID, wellknown.LabelManagedBy, wellknown.LabelAttempt}
 
 // deviation is a deliberate difference from stock spark-submit. apply removes it from a built,
 // normalized object (file is the golden file name) and returns how many edits it made; the

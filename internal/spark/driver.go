@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/sparkplane/sparkplane/internal/wellknown"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	"k8s.io/apimachinery/pkg/util/intstr"
@@ -80,10 +81,10 @@ func (b *builder) driverLabels() error {
 		}
 	}
 	b.labels = mergeStrings(user, map[string]string{
-		LabelSparkVersion:     b.job.SparkVersion,
-		LabelSparkAppSelector: b.id.appID,
-		LabelSparkAppName:     appNameLabel(b.appName),
-		LabelSparkRole:        "driver",
+		wellknown.LabelSparkVersion:     b.job.SparkVersion,
+		wellknown.LabelSparkAppSelector: b.id.appID,
+		wellknown.LabelSparkAppName:     appNameLabel(b.appName),
+		wellknown.LabelSparkRole:        wellknown.SparkRoleDriver,
 	})
 	return nil
 }
@@ -309,7 +310,7 @@ func (b *builder) driverServiceStep() error {
 	svc.APIVersion, svc.Kind = "v1", "Service"
 	svc.Name = b.svcName
 	svc.OwnerReferences = b.ownerRefs()
-	svc.Labels = map[string]string{LabelSparkAppSelector: b.id.appID}
+	svc.Labels = map[string]string{wellknown.LabelSparkAppSelector: b.id.appID}
 	if b.v.atLeast(3, 4, 0) {
 		svc.Labels = mergeStrings(b.c.withPrefix("spark.kubernetes.driver.service.label."), svc.Labels)
 	}

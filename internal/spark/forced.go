@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+
+	"github.com/sparkplane/sparkplane/internal/wellknown"
 )
 
 // forcedConf lists the keys the service sets itself, with the reason a user may not.
@@ -25,11 +27,11 @@ var forcedConf = map[string]string{
 
 // forcedConfPrefixes are key prefixes the service owns.
 var forcedConfPrefixes = map[string]string{
-	"spark.kubernetes.driver.label." + "emr-containers.amazonaws.com/":   "the service sets the emr-containers.amazonaws.com labels",
-	"spark.kubernetes.executor.label." + "emr-containers.amazonaws.com/": "the service sets the emr-containers.amazonaws.com labels",
-	"spark.kubernetes.driver.label." + "sparkplane.io/":                  "the service sets the sparkplane.io labels",
-	"spark.kubernetes.executor.label." + "sparkplane.io/":                "the service sets the sparkplane.io labels",
-	"spark.kubernetes.authenticate.submission.":                          "there is no submitting client: the service talks to the cluster itself",
+	"spark.kubernetes.driver.label." + wellknown.EMRLabelPrefix:   "the service sets the emr-containers.amazonaws.com labels",
+	"spark.kubernetes.executor.label." + wellknown.EMRLabelPrefix: "the service sets the emr-containers.amazonaws.com labels",
+	"spark.kubernetes.driver.label." + wellknown.LabelPrefix:      "the service sets the sparkplane.io labels",
+	"spark.kubernetes.executor.label." + wellknown.LabelPrefix:    "the service sets the sparkplane.io labels",
+	"spark.kubernetes.authenticate.submission.":                   "there is no submitting client: the service talks to the cluster itself",
 }
 
 // ForcedConfKeys returns the Spark configuration keys the service sets for every job run and
@@ -73,7 +75,7 @@ func CheckUserConf(c map[string]string) error {
 
 func sparkPresetLabel(l string) bool {
 	switch l {
-	case LabelSparkAppSelector, LabelSparkRole, LabelSparkAppName, LabelSparkVersion,
+	case wellknown.LabelSparkAppSelector, wellknown.LabelSparkRole, wellknown.LabelSparkAppName, wellknown.LabelSparkVersion,
 		"spark-exec-id", "spark-exec-resourceprofile-id", "spark-exec-inactive":
 		return true
 	}

@@ -101,7 +101,7 @@ type Job struct {
 	ExecutorPodTemplate     *corev1.Pod
 	ExecutorPodTemplateText string
 	// Labels are added to the driver and executor pods besides the ones Build always adds
-	// (LabelJobID, LabelVirtualClusterID, LabelManagedBy, LabelAttempt).
+	// (wellknown.LabelJobID, wellknown.LabelVirtualClusterID, wellknown.LabelManagedBy, wellknown.LabelAttempt).
 	Labels map[string]string
 	// Master is spark.master; empty means DefaultMaster.
 	Master string
@@ -111,24 +111,6 @@ type Job struct {
 	// SparkUser is the SPARK_USER of the driver; empty means DefaultSparkUser.
 	SparkUser string
 }
-
-// Labels sparkplane puts on every driver and executor pod.
-const (
-	LabelJobID            = "emr-containers.amazonaws.com/job.id"
-	LabelVirtualClusterID = "emr-containers.amazonaws.com/virtual-cluster-id"
-	LabelManagedBy        = "app.kubernetes.io/managed-by"
-	LabelAttempt          = "sparkplane.io/attempt"
-	// ManagedByValue is LabelManagedBy's value.
-	ManagedByValue = "sparkplane"
-)
-
-// Spark's own labels, set on the driver and by the driver on executors.
-const (
-	LabelSparkAppSelector = "spark-app-selector"
-	LabelSparkRole        = "spark-role"
-	LabelSparkAppName     = "spark-app-name"
-	LabelSparkVersion     = "spark-version"
-)
 
 // Defaults for Job fields left empty.
 const (

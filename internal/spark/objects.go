@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/sparkplane/sparkplane/internal/wellknown"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -53,14 +54,14 @@ func (b *builder) networkPolicyStep() error {
 	if !b.v.atLeast(4, 2, 0) {
 		return nil
 	}
-	app := map[string]string{LabelSparkAppSelector: b.id.appID}
+	app := map[string]string{wellknown.LabelSparkAppSelector: b.id.appID}
 	np := &networkingv1.NetworkPolicy{}
 	np.APIVersion, np.Kind = "networking.k8s.io/v1", "NetworkPolicy"
 	np.Name = b.prefix + "-policy"
 	np.Namespace = b.job.Namespace
 	np.Labels = mergeStrings(nil, app)
 	np.OwnerReferences = b.ownerRefs()
-	np.Spec.PodSelector = metav1.LabelSelector{MatchLabels: map[string]string{LabelSparkAppSelector: b.id.appID, LabelSparkRole: "executor"}}
+	np.Spec.PodSelector = metav1.LabelSelector{MatchLabels: map[string]string{wellknown.LabelSparkAppSelector: b.id.appID, wellknown.LabelSparkRole: "executor"}}
 	np.Spec.Ingress = []networkingv1.NetworkPolicyIngressRule{{From: []networkingv1.NetworkPolicyPeer{{
 		PodSelector: &metav1.LabelSelector{MatchLabels: mergeStrings(nil, app)}}}}}
 	b.objs.NetworkPolicy = np

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/sparkplane/sparkplane/internal/wellknown"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 )
@@ -191,7 +192,7 @@ func (b *builder) onDemandClaim(name string, vs *volumeSpec, key func(string) st
 	pvc.APIVersion, pvc.Kind = "v1", "PersistentVolumeClaim"
 	pvc.Name = name
 	pvc.OwnerReferences = b.ownerRefs()
-	pvc.Labels = mergeStrings(vs.labels, map[string]string{LabelSparkAppSelector: b.id.appID})
+	pvc.Labels = mergeStrings(vs.labels, map[string]string{wellknown.LabelSparkAppSelector: b.id.appID})
 	pvc.Annotations = vs.annotations
 	pvc.Spec.StorageClassName = ptr(sc)
 	pvc.Spec.AccessModes = []corev1.PersistentVolumeAccessMode{mode}

@@ -1,3 +1,8 @@
+// Command sparkplane-sandbox runs sparkplane on one machine for trying it and for its tests:
+// `up`, `down` and `status` manage the local sandbox (a kwok cluster, Karpenter's kwok provider,
+// an S3 server, the Spark driver emulator and a `sparkplane server`), and `emulator` is the
+// driver emulator itself, which `up` starts. It is development tooling: nothing here ships in
+// the product binary, cmd/sparkplane.
 package main
 
 import (
@@ -5,6 +10,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"syscall"
 	"text/tabwriter"
 
@@ -12,26 +18,34 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/clientcmd"
 
-	"github.com/sparkplane/sparkplane/internal/emulator"
-	"github.com/sparkplane/sparkplane/internal/sandbox"
+	"github.com/sparkplane/sparkplane/internal/dev/emulator"
+	"github.com/sparkplane/sparkplane/internal/dev/sandbox"
 )
 
-func init() {
-	var dir string
+func main() {
+	var dir, server string
 	cmd := &cobra.Command{
-		Use:   "sandbox",
-		Short: "Run sparkplane locally on a real control plane with simulated nodes",
+		Use:          "sparkplane-sandbox",
+		SilenceUsage: true,
+		Short:        "Run sparkplane locally on a real control plane with simulated nodes",
 		Long: "The sandbox runs, all on loopback: a kwok cluster (real etcd, kube-apiserver, scheduler and\n" +
 			"controller-manager; simulated kubelets), Karpenter with its kwok provider, versitygw as S3,\n" +
 			"the Spark driver emulator and the sparkplane server. Its state, pid files and logs live in --dir.",
 	}
 	cmd.PersistentFlags().StringVar(&dir, "dir", ".sandbox", "directory for the sandbox's state, pid files and logs")
+	cmd.PersistentFlags().StringVar(&server, "server-binary", "", "the sparkplane binary the sandbox runs as its server (default: sparkplane beside this binary)")
 	sb := func() (*sandbox.Sandbox, error) {
 		self, err := os.Executable()
 		if err != nil {
-			return nil, fmt.Errorf("find the sparkplane binary: %w", err)
+			return nil, fmt.Errorf("find the sparkplane-sandbox binary: %w", err)
 		}
-		return &sandbox.Sandbox{Dir: dir, Self: self, Out: os.Stdout}, nil
+		if server == "" {
+			server = filepath.Join(filepath.Dir(self), "sparkplane")
+		}
+		if _, err := os.Stat(server); err != nil {
+			return nil, fmt.Errorf("--server-binary: %w (build it with make build)", err)
+		}
+		return &sandbox.Sandbox{Dir: dir, Self: self, Server: server, Out: os.Stdout}, nil
 	}
 	cmd.AddCommand(&cobra.Command{
 		Use:   "up",
@@ -77,7 +91,7 @@ func init() {
 			}
 			w.Flush()
 			if down {
-				return fmt.Errorf("the sandbox is not fully up; run: sparkplane sandbox up --dir %s", dir)
+				return fmt.Errorf("the sandbox is not fully up; run: sparkplane-sandbox up --dir %s", dir)
 			}
 			return nil
 		},
@@ -85,10 +99,9 @@ func init() {
 
 	var kubeconfig, readyFile, namespace string
 	emu := &cobra.Command{
-		Use:    "emulator",
-		Short:  "Run the Spark driver emulator against a cluster with simulated kubelets",
-		Hidden: true,
-		Args:   cobra.NoArgs,
+		Use:   "emulator",
+		Short: "Run the Spark driver emulator against a cluster with simulated kubelets",
+		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg, err := clientcmd.BuildConfigFromFlags("", kubeconfig)
 			if err != nil {
@@ -114,5 +127,7 @@ func init() {
 	emu.Flags().StringVar(&readyFile, "ready-file", "", "file to create once the emulator watches the cluster")
 	emu.Flags().StringVar(&namespace, "namespace", "", "only emulate drivers in this namespace (default all)")
 	cmd.AddCommand(emu)
-	root.AddCommand(cmd)
+	if err := cmd.Execute(); err != nil {
+		os.Exit(1)
+	}
 }

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sparkplane/sparkplane/internal/wellknown"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -84,7 +85,7 @@ func (e *Emulator) Run(ctx context.Context) error {
 	factory := informers.NewSharedInformerFactoryWithOptions(e.client, e.opts.Resync,
 		informers.WithNamespace(e.opts.Namespace),
 		informers.WithTweakListOptions(func(o *metav1.ListOptions) {
-			o.LabelSelector = LabelRole + " in (driver,executor)"
+			o.LabelSelector = wellknown.LabelSparkRole + " in (driver,executor)"
 		}))
 	inf := factory.Core().V1().Pods()
 	e.pods = inf.Lister()
@@ -122,10 +123,10 @@ func (e *Emulator) enqueue(obj any) {
 	if !ok {
 		return
 	}
-	switch pod.Labels[LabelRole] {
-	case "driver":
+	switch pod.Labels[wellknown.LabelSparkRole] {
+	case wellknown.SparkRoleDriver:
 		e.queue.Add(pod.Namespace + "/" + pod.Name)
-	case "executor":
+	case wellknown.SparkRoleExecutor:
 		for _, ref := range pod.OwnerReferences {
 			if ref.Kind == "Pod" && ref.APIVersion == "v1" {
 				e.queue.Add(pod.Namespace + "/" + ref.Name)
@@ -247,7 +248,7 @@ func (e *Emulator) reconcile(ctx context.Context, key string) (time.Duration, er
 
 // executors lists the driver's executor pods by name.
 func (e *Emulator) executors(driver *corev1.Pod, conf Conf) (map[string]*corev1.Pod, error) {
-	sel := labels.SelectorFromSet(labels.Set{LabelRole: "executor"})
+	sel := labels.SelectorFromSet(labels.Set{wellknown.LabelSparkRole: "executor"})
 	pods, err := e.pods.Pods(driver.Namespace).List(sel)
 	if err != nil {
 		return nil, err
@@ -268,9 +269,9 @@ func (e *Emulator) executors(driver *corev1.Pod, conf Conf) (map[string]*corev1.
 func (e *Emulator) finish(ctx context.Context, driver *corev1.Pod, conf Conf, code int, message string) error {
 	ns := driver.Namespace
 	if conf != nil {
-		appID := conf.get("spark.app.id", driver.Labels[LabelAppSelector])
+		appID := conf.get("spark.app.id", driver.Labels[wellknown.LabelSparkAppSelector])
 		if del, err := conf.boolean("spark.kubernetes.driver.service.deleteOnTermination", true); err == nil && del && appID != "" {
-			svcs, err := e.client.CoreV1().Services(ns).List(ctx, metav1.ListOptions{LabelSelector: LabelAppSelector + "=" + appID})
+			svcs, err := e.client.CoreV1().Services(ns).List(ctx, metav1.ListOptions{LabelSelector: wellknown.LabelSparkAppSelector + "=" + appID})
 			if err != nil {
 				return fmt.Errorf("list services of %s: %w", appID, err)
 			}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/sparkplane/sparkplane/internal/api"
 	"github.com/sparkplane/sparkplane/internal/cost"
+	"github.com/sparkplane/sparkplane/internal/wellknown"
 )
 
 // Simulated job length and when the cancelled job is cancelled: halfway through the time its
@@ -93,7 +94,7 @@ func handCost(t *testing.T, o *observer, jobID string, cat *cost.Catalog) hand {
 			t.Fatalf("node %s of pod %s was never seen", p.Spec.NodeName, p.Name)
 		}
 		typ, zone := n.Labels[corev1.LabelInstanceTypeStable], n.Labels[corev1.LabelTopologyZone]
-		ct := cost.CapacityType(n.Labels[cost.LabelCapacityType])
+		ct := cost.CapacityType(n.Labels[wellknown.LabelCapacityType])
 		price, err := cat.Lookup(typ, "", zone, ct)
 		if err != nil || !price.Known() {
 			t.Fatalf("node %s (%s %s %s): no catalog price: %v %+v", n.Name, typ, ct, zone, err, price)
@@ -126,7 +127,7 @@ func handCost(t *testing.T, o *observer, jobID string, cat *cost.Catalog) hand {
 		} else {
 			h.totals.OnDemand += c
 		}
-		switch p.Labels[cost.LabelSparkRole] {
+		switch p.Labels[wellknown.LabelSparkRole] {
 		case "driver":
 			h.totals.Driver += c
 		case "executor":
@@ -141,7 +142,7 @@ func handCost(t *testing.T, o *observer, jobID string, cat *cost.Catalog) hand {
 		h.perPod[p.Namespace+"/"+p.Name] = [2]float64{c, rate}
 		h.pods++
 		h.lines = append(h.lines, fmt.Sprintf("%s %s on %s %s %s ($%.4f/h, %.1f cores %.1f GiB): %.1f cores %.2f GiB x %.1fs = $%.6f",
-			p.Labels[cost.LabelSparkRole], p.Name, n.Name, typ, ct, price.Hourly, nodeCores, nodeGiB, cores, memGiB, end.Sub(start).Seconds(), c))
+			p.Labels[wellknown.LabelSparkRole], p.Name, n.Name, typ, ct, price.Hourly, nodeCores, nodeGiB, cores, memGiB, end.Sub(start).Seconds(), c))
 	}
 	h.totals.Savings = h.totals.OnDemandEquivalent - h.totals.Cost
 	return h
@@ -219,7 +220,7 @@ func executorsRunning(t *testing.T, o *observer, id string, within time.Duration
 	for time.Now().Before(deadline) {
 		running := 0
 		for _, sp := range o.jobPods(id) {
-			if sp.pod.Labels[cost.LabelSparkRole] == "executor" && sp.pod.Status.Phase == corev1.PodRunning && sp.deleted.IsZero() {
+			if sp.pod.Labels[wellknown.LabelSparkRole] == "executor" && sp.pod.Status.Phase == corev1.PodRunning && sp.deleted.IsZero() {
 				running++
 			}
 		}

@@ -16,9 +16,9 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/clientcmd"
 
-	"github.com/sparkplane/sparkplane/internal/sandbox"
-	"github.com/sparkplane/sparkplane/internal/testenv"
-	"github.com/sparkplane/sparkplane/internal/toolcache"
+	"github.com/sparkplane/sparkplane/internal/dev/sandbox"
+	"github.com/sparkplane/sparkplane/internal/dev/testenv"
+	"github.com/sparkplane/sparkplane/internal/dev/toolcache"
 )
 
 // TestSandboxUpStatusDown runs the real `sparkplane` binary's sandbox: up brings every part up
@@ -27,12 +27,15 @@ import (
 func TestSandboxUpStatusDown(t *testing.T) {
 	testenv.Get(t) // an integration test: skipped only under -short, like the others here
 	ctx := context.Background()
-	bin := filepath.Join(t.TempDir(), "sparkplane")
-	build := exec.Command("go", "build", "-o", bin, "../../cmd/sparkplane")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
+	bins := t.TempDir()
+	for _, cmd := range []string{"sparkplane", "sparkplane-sandbox"} {
+		build := exec.Command("go", "build", "-o", filepath.Join(bins, cmd), "../../../cmd/"+cmd)
+		if out, err := build.CombinedOutput(); err != nil {
+			t.Fatalf("go build %s: %v\n%s", cmd, err, out)
+		}
 	}
-	s := &sandbox.Sandbox{Dir: filepath.Join(t.TempDir(), ".sandbox"), Self: bin}
+	s := &sandbox.Sandbox{Dir: filepath.Join(t.TempDir(), ".sandbox"), Self: filepath.Join(bins, "sparkplane-sandbox"),
+		Server: filepath.Join(bins, "sparkplane")}
 	t.Cleanup(func() { _ = s.Down(context.Background()) })
 
 	start := time.Now()
@@ -102,7 +105,7 @@ func TestSandboxUpStatusDown(t *testing.T) {
 		t.Errorf("aws s3 ls = %q, want bucket %s", out, env["S3BUCKET"])
 	}
 
-	t.Run("seed walkthrough", func(t *testing.T) { runWalkthrough(t, bin, s.Dir, env) })
+	t.Run("seed walkthrough", func(t *testing.T) { runWalkthrough(t, s.Server, s.Dir, env) })
 
 	if err := s.Down(ctx); err != nil {
 		t.Fatal(err)
@@ -187,7 +190,7 @@ func runWalkthrough(t *testing.T, bin, dir string, env map[string]string) {
 			time.Sleep(500 * time.Millisecond)
 		}
 	}()
-	cmd := exec.Command("bash", "../../hack/sandbox-demo.sh", dir)
+	cmd := exec.Command("bash", "../../../hack/sandbox-demo.sh", dir)
 	cmd.Env = append(os.Environ(), "SPARKPLANE_BIN="+bin, "PATH="+os.Getenv("PATH"))
 	out, err := cmd.CombinedOutput()
 	cancel()

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sparkplane/sparkplane/internal/wellknown"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -89,7 +90,7 @@ func TestExecutorCountDurationExitCode(t *testing.T) {
 func TestBuildExecutor(t *testing.T) {
 	driver := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{
 		Name: "pi-0123456789abcdef-driver", Namespace: "spark", UID: "uid-1",
-		Labels: map[string]string{LabelAppSelector: "spark-abc"},
+		Labels: map[string]string{wellknown.LabelSparkAppSelector: "spark-abc"},
 	}}
 	base := Conf{
 		"spark.app.id": "spark-abc", "spark.app.name": "Spark Pi!",
@@ -108,7 +109,7 @@ func TestBuildExecutor(t *testing.T) {
 		return c
 	}
 	template := &corev1.Pod{
-		ObjectMeta: metav1.ObjectMeta{Labels: map[string]string{"from": "template", LabelRole: "overridden"}},
+		ObjectMeta: metav1.ObjectMeta{Labels: map[string]string{"from": "template", wellknown.LabelSparkRole: "overridden"}},
 		Spec: corev1.PodSpec{
 			NodeSelector: map[string]string{"topology.kubernetes.io/zone": "us-west-2a", "app": "template"},
 			Tolerations:  []corev1.Toleration{{Key: "spot", Operator: corev1.TolerationOpExists}},
@@ -133,8 +134,8 @@ func TestBuildExecutor(t *testing.T) {
 				if p.Name != "pi-0123456789abcdef-exec-3" || p.Namespace != "spark" {
 					t.Errorf("name = %s/%s", p.Namespace, p.Name)
 				}
-				want := map[string]string{LabelRole: "executor", LabelAppSelector: "spark-abc", LabelExecID: "3",
-					LabelAppName: "spark-pi", LabelResourceProfile: "0", "team": "data"}
+				want := map[string]string{wellknown.LabelSparkRole: "executor", wellknown.LabelSparkAppSelector: "spark-abc", wellknown.LabelSparkExecID: "3",
+					wellknown.LabelSparkAppName: "spark-pi", wellknown.LabelSparkResourceProfile: "0", "team": "data"}
 				for k, v := range want {
 					if p.Labels[k] != v {
 						t.Errorf("label %s = %q, want %q", k, p.Labels[k], v)
@@ -191,7 +192,7 @@ func TestBuildExecutor(t *testing.T) {
 			conf:     with(Conf{"spark.kubernetes.node.selector.app": "demo"}),
 			template: template,
 			check: func(t *testing.T, p *corev1.Pod) {
-				if p.Labels["from"] != "template" || p.Labels[LabelRole] != "executor" {
+				if p.Labels["from"] != "template" || p.Labels[wellknown.LabelSparkRole] != "executor" {
 					t.Errorf("labels = %v", p.Labels)
 				}
 				if len(p.Spec.Tolerations) != 1 {

@@ -18,10 +18,10 @@ import (
 	"k8s.io/client-go/tools/cache"
 
 	"github.com/sparkplane/sparkplane/internal/api"
-	"github.com/sparkplane/sparkplane/internal/apitest"
 	"github.com/sparkplane/sparkplane/internal/config"
-	"github.com/sparkplane/sparkplane/internal/cost"
-	"github.com/sparkplane/sparkplane/internal/testenv"
+	"github.com/sparkplane/sparkplane/internal/dev/apitest"
+	"github.com/sparkplane/sparkplane/internal/dev/testenv"
+	"github.com/sparkplane/sparkplane/internal/wellknown"
 )
 
 func TestMain(m *testing.M) {
@@ -131,7 +131,7 @@ func observe(t *testing.T) *observer {
 	env := testenv.Get(t)
 	o := &observer{pods: map[string]*seenPod{}, nodes: map[string]*corev1.Node{}, stopped: make(chan struct{})}
 	pf := informers.NewSharedInformerFactoryWithOptions(env.Client, 0, informers.WithTweakListOptions(func(lo *metav1.ListOptions) {
-		lo.LabelSelector = cost.LabelJobID
+		lo.LabelSelector = wellknown.LabelJobID
 	}))
 	nf := informers.NewSharedInformerFactory(env.Client, 0)
 	put := func(obj any, deleted bool) {
@@ -196,7 +196,7 @@ func (o *observer) jobPods(jobID string) []seenPod {
 	defer o.mu.Unlock()
 	var out []seenPod
 	for _, sp := range o.pods {
-		if sp.pod.Labels[cost.LabelJobID] == jobID {
+		if sp.pod.Labels[wellknown.LabelJobID] == jobID {
 			out = append(out, *sp)
 		}
 	}

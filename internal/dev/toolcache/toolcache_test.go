@@ -11,7 +11,7 @@ import (
 // TestVersionsMatchToolsScript keeps the Go constants and hack/tools.sh in step: a version
 // bumped in one place only would make every cluster test look in the wrong directory.
 func TestVersionsMatchToolsScript(t *testing.T) {
-	raw, err := os.ReadFile("../../hack/tools.sh")
+	raw, err := os.ReadFile("../../../hack/tools.sh")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -29,14 +29,15 @@ import (
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/klog/v2"
 
-	"github.com/sparkplane/sparkplane/internal/apitest"
 	"github.com/sparkplane/sparkplane/internal/config"
 	"github.com/sparkplane/sparkplane/internal/controller"
+	"github.com/sparkplane/sparkplane/internal/dev/apitest"
+	"github.com/sparkplane/sparkplane/internal/dev/testenv"
 	"github.com/sparkplane/sparkplane/internal/jobs"
 	"github.com/sparkplane/sparkplane/internal/release"
 	"github.com/sparkplane/sparkplane/internal/spark"
 	"github.com/sparkplane/sparkplane/internal/submission"
-	"github.com/sparkplane/sparkplane/internal/testenv"
+	"github.com/sparkplane/sparkplane/internal/wellknown"
 )
 
 // The driver emulator is off: these benchmarks measure how fast driver objects reach the API
@@ -438,7 +439,7 @@ func watchObjects(b *testing.B, rc *rest.Config, ns string, want int) *objectWat
 	ctx, cancel := context.WithCancel(context.Background())
 	b.Cleanup(cancel)
 	podFactory := informers.NewSharedInformerFactoryWithOptions(k, 0, informers.WithNamespace(ns),
-		informers.WithTweakListOptions(func(o *metav1.ListOptions) { o.LabelSelector = spark.LabelJobID + ",spark-role=driver" }))
+		informers.WithTweakListOptions(func(o *metav1.ListOptions) { o.LabelSelector = wellknown.DriverSelector }))
 	depFactory := informers.NewSharedInformerFactoryWithOptions(k, 0, informers.WithNamespace(ns))
 	add := func(f func(obj any)) cache.ResourceEventHandlerFuncs {
 		return cache.ResourceEventHandlerFuncs{AddFunc: f}
@@ -449,7 +450,7 @@ func watchObjects(b *testing.B, rc *rest.Config, ns string, want int) *objectWat
 	}{
 		{podFactory.Core().V1().Pods().Informer(), add(func(obj any) {
 			if p, ok := obj.(*corev1.Pod); ok {
-				w.seenPod(p.Labels[spark.LabelJobID])
+				w.seenPod(p.Labels[wellknown.LabelJobID])
 			}
 		})},
 		{depFactory.Core().V1().Services().Informer(), add(func(obj any) { w.seenDependent(obj, w.svcs) })},

@@ -21,9 +21,9 @@ import (
 	"k8s.io/client-go/rest"
 
 	"github.com/sparkplane/sparkplane/internal/config"
-	"github.com/sparkplane/sparkplane/internal/emulator"
-	"github.com/sparkplane/sparkplane/internal/sandbox"
-	"github.com/sparkplane/sparkplane/internal/toolcache"
+	"github.com/sparkplane/sparkplane/internal/dev/emulator"
+	"github.com/sparkplane/sparkplane/internal/dev/sandbox"
+	"github.com/sparkplane/sparkplane/internal/dev/toolcache"
 )
 
 // Options choose the parts beside the control plane.

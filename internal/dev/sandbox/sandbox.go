@@ -6,12 +6,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/sparkplane/sparkplane/internal/config"
 	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/sparkplane/sparkplane/internal/config"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
@@ -25,7 +26,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"sigs.k8s.io/yaml"
 
-	"github.com/sparkplane/sparkplane/internal/toolcache"
+	"github.com/sparkplane/sparkplane/internal/dev/toolcache"
 )
 
 // Fixed names of the sandbox.
@@ -67,9 +68,11 @@ type State struct {
 // Sandbox is a sandbox whose state lives in Dir.
 type Sandbox struct {
 	Dir string
-	// Self is the sparkplane binary that runs the emulator and the server.
+	// Self is the sparkplane-sandbox binary, which runs the driver emulator.
 	Self string
-	Out  io.Writer
+	// Server is the sparkplane binary the sandbox runs as its server.
+	Server string
+	Out    io.Writer
 }
 
 // abs makes Dir absolute, as every path the sandbox writes down must survive a change of
@@ -218,8 +221,8 @@ func (s *Sandbox) Up(ctx context.Context) error {
 		PartKarpenter: KarpenterSpec(tools, s.Dir, c.Kubeconfig, KarpenterPorts{Metrics: st.KarpenterMetrics, Health: st.KarpenterHealth}),
 		PartS3:        S3Spec(tools, s.Dir, s.path("s3"), st.S3Port, Region, st.AccessKeyID, st.SecretAccessKey),
 		PartEmulator: {Name: PartEmulator, Dir: s.Dir, Path: s.Self,
-			Args: []string{"sandbox", "emulator", "--kubeconfig", c.Kubeconfig, "--ready-file", s.path("emulator.ready")}},
-		PartServer: {Name: PartServer, Dir: s.Dir, Path: s.Self, Args: []string{"server", "--config", s.path("server.yaml")}},
+			Args: []string{"emulator", "--kubeconfig", c.Kubeconfig, "--ready-file", s.path("emulator.ready")}},
+		PartServer: {Name: PartServer, Dir: s.Dir, Path: s.Server, Args: []string{"server", "--config", s.path("server.yaml")}},
 	}
 	healthy := map[string]func(context.Context, func() bool) error{
 		PartKarpenter: func(ctx context.Context, alive func() bool) error {
@@ -278,7 +281,7 @@ func (s *Sandbox) Up(ctx context.Context) error {
 		"  aws s3 ls s3://$S3BUCKET --endpoint-url $SPARKPLANE_S3_ENDPOINT\n"+
 		"  kubectl get nodes,pods -A\n\n"+
 		"Kubelets and the work inside Spark containers are simulated; the control plane, Karpenter,\n"+
-		"S3 and sparkplane are real. Stop everything with: sparkplane sandbox down\n",
+		"S3 and sparkplane are real. Stop everything with: bin/sparkplane-sandbox down (or make sandbox-down)\n",
 		time.Since(start).Round(100*time.Millisecond), s.path("env"))
 	return nil
 }
@@ -321,7 +324,7 @@ func (s *Sandbox) writeServerConfig(st *State, kubeconfig string) error {
 	if err != nil {
 		return err
 	}
-	header := "# Written by `sparkplane sandbox up`; holds the sandbox's access key, keep it private.\n"
+	header := "# Written by `sparkplane-sandbox up`; holds the sandbox's access key, keep it private.\n"
 	return os.WriteFile(s.path("server.yaml"), append([]byte(header), raw...), 0o600)
 }
 
@@ -362,7 +365,7 @@ func (s *Sandbox) ensureVirtualCluster(ctx context.Context, st *State) error {
 
 func (s *Sandbox) writeEnv(st *State, kubeconfig string) error {
 	lines := []string{
-		"# Written by `sparkplane sandbox up`. Use with: source " + s.path("env"),
+		"# Written by `sparkplane-sandbox up`. Use with: source " + s.path("env"),
 		"export KUBECONFIG=" + kubeconfig,
 		"export AWS_ACCESS_KEY_ID=" + st.AccessKeyID,
 		"export AWS_SECRET_ACCESS_KEY=" + st.SecretAccessKey,

@@ -15,8 +15,8 @@ import (
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"k8s.io/client-go/rest"
 
-	deploy "github.com/sparkplane/sparkplane/deploy/sandbox"
-	"github.com/sparkplane/sparkplane/internal/toolcache"
+	"github.com/sparkplane/sparkplane/deploy"
+	"github.com/sparkplane/sparkplane/internal/dev/toolcache"
 )
 
 // InstallKarpenter applies the CRDs of Karpenter and its kwok provider, waits until they are
@@ -47,10 +47,10 @@ func InstallKarpenter(ctx context.Context, cfg *rest.Config, tools toolcache.Too
 	if err := WaitForCRDs(wctx, cfg, names...); err != nil {
 		return err
 	}
-	if err := Apply(ctx, cfg, deploy.KWOKNodeClass); err != nil {
+	if err := Apply(ctx, cfg, deploy.SandboxKWOKNodeClass); err != nil {
 		return err
 	}
-	return Apply(ctx, cfg, deploy.NodePools)
+	return Apply(ctx, cfg, deploy.SandboxNodePools)
 }
 
 // KarpenterPorts are the loopback ports Karpenter serves metrics and health probes on.

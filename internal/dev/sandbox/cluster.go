@@ -16,7 +16,7 @@ import (
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 
-	"github.com/sparkplane/sparkplane/internal/toolcache"
+	"github.com/sparkplane/sparkplane/internal/dev/toolcache"
 )
 
 // KwokStages are the kwok Stages of every sparkplane cluster: kwokctl's usual node and pod

@@ -1,7 +1,7 @@
 // Package sandbox runs sparkplane's local stand-in for a Kubernetes cluster on AWS: a kwokctl
 // cluster with real etcd, kube-apiserver, kube-scheduler and kube-controller-manager and
 // simulated kubelets, Karpenter with its kwok provider, versitygw as S3, the Spark driver
-// emulator and the sparkplane server. `sparkplane sandbox up|down|status` uses it with its
+// emulator and the sparkplane server. `sparkplane-sandbox up|down|status` uses it with its
 // state in a directory (.sandbox/ by default); package testenv uses its parts for the
 // integration tests' shared clusters.
 //

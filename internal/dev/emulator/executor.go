@@ -8,21 +8,14 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/sparkplane/sparkplane/internal/wellknown"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
-// Labels and names Spark gives executor pods.
-const (
-	LabelRole            = "spark-role"
-	LabelAppSelector     = "spark-app-selector"
-	LabelExecID          = "spark-exec-id"
-	LabelAppName         = "spark-app-name"
-	LabelResourceProfile = "spark-exec-resourceprofile-id"
-	// ExecutorContainerName is the executor's container name when no template names one.
-	ExecutorContainerName = "spark-kubernetes-executor"
-)
+// ExecutorContainerName is the executor's container name when no template names one.
+const ExecutorContainerName = "spark-kubernetes-executor"
 
 // ExecutorPrefix returns the name prefix of a driver's executors:
 // spark.kubernetes.executor.podNamePrefix, else the driver pod's name without "-driver".
@@ -53,10 +46,10 @@ func appNameLabel(name string) string {
 func BuildExecutor(driver *corev1.Pod, conf Conf, template *corev1.Pod, id int) (*corev1.Pod, error) {
 	appID, ok := conf.firstSet("spark.app.id")
 	if !ok {
-		appID = driver.Labels[LabelAppSelector]
+		appID = driver.Labels[wellknown.LabelSparkAppSelector]
 	}
 	if appID == "" {
-		return nil, fmt.Errorf("spark.app.id: not set, and the driver has no %s label", LabelAppSelector)
+		return nil, fmt.Errorf("spark.app.id: not set, and the driver has no %s label", wellknown.LabelSparkAppSelector)
 	}
 	image, ok := conf.firstSet("spark.kubernetes.executor.container.image", "spark.kubernetes.container.image")
 	if !ok {
@@ -96,11 +89,11 @@ func BuildExecutor(driver *corev1.Pod, conf Conf, template *corev1.Pod, id int) 
 	maps.Copy(labels, pod.Labels)
 	maps.Copy(labels, conf.prefixed("spark.kubernetes.executor.label."))
 	maps.Copy(labels, map[string]string{
-		LabelRole:            "executor",
-		LabelAppSelector:     appID,
-		LabelExecID:          strconv.Itoa(id),
-		LabelResourceProfile: "0",
-		LabelAppName:         appNameLabel(conf.get("spark.app.name", "spark")),
+		wellknown.LabelSparkRole:            "executor",
+		wellknown.LabelSparkAppSelector:     appID,
+		wellknown.LabelSparkExecID:          strconv.Itoa(id),
+		wellknown.LabelSparkResourceProfile: "0",
+		wellknown.LabelSparkAppName:         appNameLabel(conf.get("spark.app.name", "spark")),
 	})
 	pod.Labels = labels
 	annotations := map[string]string{}
