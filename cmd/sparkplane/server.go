@@ -11,7 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/sparkplane/sparkplane/internal/api"
+	"github.com/sparkplane/sparkplane/internal/server"
 	"github.com/sparkplane/sparkplane/internal/config"
 )
 
@@ -43,7 +43,7 @@ func init() {
 }
 
 func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
-	app, err := api.NewApp(ctx, cfg, log)
+	app, err := server.New(ctx, cfg, log)
 	if err != nil {
 		return err
 	}
@@ -64,5 +64,5 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	}
 	fmt.Fprintf(out, "sparkplane server listening on %s://%s\n", scheme, ln.Addr())
 	log.Info("server started", "listen", ln.Addr().String(), "dataDir", cfg.DataDir, "region", cfg.Region)
-	return app.Serve(ctx, ln)
+	return app.Run(ctx, ln)
 }

@@ -30,8 +30,7 @@ func FuzzStartJobRun(f *testing.F) {
 	}
 	f.Cleanup(func() { st.Close() })
 	svc, err := jobs.NewService(st, jobs.Config{Region: "us-east-1", AccountID: "000000000000", Releases: release.Default(),
-		Roles:              roles{{Arn: "arn:aws:iam::000000000000:role/spark-jobs", VirtualClusters: []string{"*"}}},
-		ContainerProviders: providers{{ID: "c1"}}})
+		Roles: anyRole{}, ContainerProviders: oneProvider("c1")})
 	if err != nil {
 		f.Fatal(err)
 	}
@@ -70,3 +69,14 @@ func FuzzStartJobRun(f *testing.F) {
 		}
 	})
 }
+
+// anyRole lets every execution role run on every virtual cluster.
+type anyRole struct{}
+
+func (anyRole) Allowed(string, string) bool { return true }
+
+// oneProvider is a single container provider id that allows every namespace.
+type oneProvider string
+
+func (p oneProvider) Known(id string) bool                 { return id == string(p) }
+func (oneProvider) NamespaceAllowed(string, string) string { return "" }

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	smithytime "github.com/aws/smithy-go/time"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/sparkplane/sparkplane/internal/cost"
@@ -37,6 +38,10 @@ type Options struct {
 	// MetricsToken, when set, is the bearer token /metrics requires; empty serves it to anyone
 	// who reaches the listener.
 	MetricsToken string
+	// Registerer receives the request metrics and Gatherer is what /metrics serves; nil
+	// leaves the metrics unregistered and /metrics out (404).
+	Registerer prometheus.Registerer
+	Gatherer   prometheus.Gatherer
 }
 
 // Server is the emr-containers HTTP handler.
@@ -49,12 +54,19 @@ type Server struct {
 	cost    *cost.Reporter
 	// metricsToken guards /metrics when set.
 	metricsToken string
+	metrics      *metrics
+	gatherer     prometheus.Gatherer
 }
 
-// New returns the handler serving svc behind auth.
-func New(svc *jobs.Service, auth *Authenticator, opts Options) *Server {
+// New returns the handler serving svc behind auth. It fails only when its metrics cannot be
+// registered (a name already taken on the Registerer).
+func New(svc *jobs.Service, auth *Authenticator, opts Options) (*Server, error) {
+	m, err := newMetrics(opts.Registerer)
+	if err != nil {
+		return nil, fmt.Errorf("api metrics: %w", err)
+	}
 	s := &Server{svc: svc, auth: auth, log: opts.Logger, maxBody: opts.MaxBodyBytes, mux: http.NewServeMux(), cost: opts.Cost,
-		metricsToken: opts.MetricsToken}
+		metricsToken: opts.MetricsToken, metrics: m, gatherer: opts.Gatherer}
 	if s.log == nil {
 		s.log = slog.Default()
 	}
@@ -62,7 +74,7 @@ func New(svc *jobs.Service, auth *Authenticator, opts Options) *Server {
 		s.maxBody = DefaultMaxBodyBytes
 	}
 	s.routes()
-	return s
+	return s, nil
 }
 
 type principalKey struct{}
@@ -115,6 +127,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			io.WriteString(w, "ok")
 			return
 		case "/metrics":
+			if s.gatherer == nil {
+				break
+			}
 			// Prometheus scrapes without AWS signatures; the metrics carry counts, durations
 			// and costs, never request contents or keys. A configured token guards them.
 			if s.metricsToken != "" && subtle.ConstantTimeCompare([]byte(r.Header.Get("Authorization")), []byte("Bearer "+s.metricsToken)) != 1 {
@@ -122,7 +137,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 				http.Error(w, "a bearer token is required", http.StatusUnauthorized)
 				return
 			}
-			promhttp.Handler().ServeHTTP(w, r)
+			promhttp.HandlerFor(s.gatherer, promhttp.HandlerOpts{}).ServeHTTP(w, r)
 			return
 		}
 	}
@@ -146,7 +161,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.log.Debug("request rejected", "method", r.Method, "path", r.URL.Path, "reason", err.Error())
 		sw := &statusWriter{ResponseWriter: w}
 		writeError(sw, r, s.log, err)
-		authFailuresTotal.WithLabelValues(strconv.Itoa(sw.status)).Inc()
+		s.metrics.authFailures.WithLabelValues(strconv.Itoa(sw.status)).Inc()
 		return
 	}
 	ctx := context.WithValue(r.Context(), principalKey{}, principal)
@@ -172,7 +187,7 @@ func (s *Server) operation(fn handlerFunc) http.Handler {
 		start := time.Now()
 		sw := &statusWriter{ResponseWriter: w}
 		w = sw
-		defer func() { observe(r.Pattern, sw.status, start) }()
+		defer func() { s.metrics.observe(r.Pattern, sw.status, start) }()
 		out, err := fn(r, body)
 		if err != nil {
 			writeError(w, r, s.log, err)

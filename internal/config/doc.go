@@ -40,6 +40,7 @@
 //	  pendingTimeout: 10m           # an unschedulable driver fails its attempt after this
 //	  driverTTL: 1h                 # finished driver pods are deleted after this
 //	  resync: 30s                   # every unfinished job run is looked at this often
+//	  kubeTimeout: 10s              # one reconcile's Kubernetes calls; past it the run says it waits for Kubernetes
 //	  workers: 16                   # job runs reconciled at once
 //	  disabled: false               # serve the API only; job runs stay PENDING
 //	s3:                             # where s3:// pod templates are read

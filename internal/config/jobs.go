@@ -20,6 +20,9 @@ type Controller struct {
 	Resync Duration `json:"resync,omitempty"`
 	// Workers is the number of job runs reconciled at once (default 16).
 	Workers int `json:"workers,omitempty"`
+	// KubeTimeout bounds the Kubernetes calls of one reconcile (default 10s); a run whose
+	// calls time out waits, and its stateDetails says it waits for Kubernetes.
+	KubeTimeout Duration `json:"kubeTimeout,omitempty"`
 	// Disabled serves the API without running jobs (job runs stay PENDING); for API-only
 	// replicas and tests.
 	Disabled bool `json:"disabled,omitempty"`
@@ -82,7 +85,8 @@ func (c Config) validateJobs() []error {
 		errs = append(errs, fmt.Errorf("config %s: %s", field, fmt.Sprintf(format, args...)))
 	}
 	for name, d := range map[string]Duration{"controller.pendingTimeout": c.Controller.PendingTimeout,
-		"controller.driverTTL": c.Controller.DriverTTL, "controller.resync": c.Controller.Resync} {
+		"controller.driverTTL": c.Controller.DriverTTL, "controller.resync": c.Controller.Resync,
+		"controller.kubeTimeout": c.Controller.KubeTimeout} {
 		if d.Duration < 0 {
 			bad(name, "must not be negative, got %s", d)
 		}

@@ -5,34 +5,19 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"strconv"
 	"sync"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
-	"k8s.io/client-go/informers"
 	coreinformers "k8s.io/client-go/informers/core/v1"
 	"k8s.io/client-go/kubernetes"
-	corelisters "k8s.io/client-go/listers/core/v1"
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/client-go/util/workqueue"
+	"k8s.io/utils/clock"
 
-	"github.com/sparkplane/sparkplane/internal/cost"
 	"github.com/sparkplane/sparkplane/internal/jobs"
 	"github.com/sparkplane/sparkplane/internal/wellknown"
-)
-
-// Extension keys the controller keeps in jobs.JobRun.Extensions.
-const (
-	extAttempt   = "attempt"   // the current driver attempt, from 1
-	extSubmitted = "submitted" // "true" once the current attempt's objects exist
-	extDriverPod = "driverPod" // namespace/name of the current attempt's driver pod
-	extCleanedUp = "cleanedUp" // "true" once the finished driver pods were deleted
-	// When the current attempt was submitted and its driver started running (RFC 3339).
-	extSubmittedAt = "submittedAt"
-	extRunningAt   = "runningAt"
 )
 
 // Store is what the controller needs of the domain; *jobs.Service implements it, so every
@@ -54,12 +39,20 @@ type Planner interface {
 	Plan(ctx context.Context, run jobs.JobRun, vc jobs.VirtualCluster, attempt int) (*Plan, error)
 }
 
+// Cluster is one container provider as the controller uses it: a client, and the informer of
+// its job pods (label wellknown.LabelJobID, drivers and executors), which the caller owns and
+// starts, shared with the cost recorder and trimmed with TrimPod.
+type Cluster struct {
+	Client kubernetes.Interface
+	Pods   coreinformers.PodInformer
+}
+
 // Options configure a Controller. Store, Clusters and Planner are required.
 type Options struct {
 	Store Store
-	// Clusters maps a container provider id (a virtual cluster's containerProvider.id) to a
-	// client of that Kubernetes cluster.
-	Clusters map[string]kubernetes.Interface
+	// Clusters maps a container provider id (a virtual cluster's containerProvider.id) to that
+	// Kubernetes cluster.
+	Clusters map[string]Cluster
 	Planner  Planner
 	// PendingTimeout is how long a driver pod may stay unschedulable before its attempt fails
 	// (default 10 minutes).
@@ -72,34 +65,45 @@ type Options struct {
 	Resync time.Duration
 	// Workers is the number of concurrent reconciles (default 16).
 	Workers int
-	// Cost, when set, receives every job pod and node event of each cluster (keyed by
-	// container provider id), so what each pod held on which node is recorded before
-	// executors are deleted.
-	Cost   map[string]*cost.Recorder
-	Logger *slog.Logger
-	Now    func() time.Time
+	// KubeTimeout bounds the Kubernetes calls of one reconcile (default 10 seconds): an API
+	// server that hangs instead of refusing makes the run wait with a stateDetails that says
+	// so, instead of blocking a worker.
+	KubeTimeout time.Duration
+	// Metrics, when set, are updated; see NewMetrics.
+	Metrics *Metrics
+	Logger  *slog.Logger
+	// Clock is the time source (default the real clock); tests pass a fake one.
+	Clock clock.WithTicker
 }
 
 // Controller reconciles job runs against their clusters.
 type Controller struct {
 	opts     Options
 	log      *slog.Logger
+	metrics  *Metrics
 	queue    workqueue.TypedRateLimitingInterface[string]
 	clusters map[string]*cluster
+	vcs      vcCache
 	ready    chan struct{}
 }
 
-// cluster is one container provider: its client, its informer's lister, and the namespaces
-// and service accounts already ensured there (so the hot path does not re-check them).
+// cluster is one container provider: its client, its job pod lister, and the namespaces and
+// service accounts already ensured there (so the hot path does not re-check them).
 type cluster struct {
-	id      string
-	client  kubernetes.Interface
-	pods    corelisters.PodLister
-	synced  cache.InformerSynced
-	ensured sync.Map // key string -> struct{}
+	id       string
+	client   kubernetes.Interface
+	informer cache.SharedIndexInformer
+	pods     podLister
+	ensured  sync.Map // key string -> struct{}
 }
 
-// New returns a Controller; call Run to start it.
+// podLister is the part of the pod lister the controller reads.
+type podLister interface {
+	List(selector labels.Selector) ([]*corev1.Pod, error)
+}
+
+// New returns a Controller; call Run to start it. It adds its event handler to every
+// cluster's pod informer, which the caller starts.
 func New(opts Options) (*Controller, error) {
 	if opts.Store == nil || opts.Planner == nil || len(opts.Clusters) == 0 {
 		return nil, errors.New("controller.New: Store, Planner and at least one cluster are required")
@@ -116,25 +120,44 @@ func New(opts Options) (*Controller, error) {
 	if opts.Workers <= 0 {
 		opts.Workers = 16
 	}
-	if opts.Now == nil {
-		opts.Now = time.Now
+	if opts.KubeTimeout <= 0 {
+		opts.KubeTimeout = 10 * time.Second
+	}
+	if opts.Clock == nil {
+		opts.Clock = clock.RealClock{}
+	}
+	m := opts.Metrics
+	if m == nil {
+		m, _ = NewMetrics(nil)
 	}
 	log := opts.Logger
 	if log == nil {
 		log = slog.Default()
 	}
-	limiter := workqueue.NewTypedMaxOfRateLimiter(
-		workqueue.NewTypedItemExponentialFailureRateLimiter[string](200*time.Millisecond, 5*time.Minute),
-	)
+	limiter := workqueue.NewTypedItemExponentialFailureRateLimiter[string](200*time.Millisecond, 5*time.Minute)
 	c := &Controller{
-		opts:     opts,
-		log:      log.With("component", "controller"),
-		queue:    workqueue.NewTypedRateLimitingQueueWithConfig(limiter, workqueue.TypedRateLimitingQueueConfig[string]{Name: "jobruns"}),
+		opts:    opts,
+		log:     log.With("component", "controller"),
+		metrics: m,
+		queue: workqueue.NewTypedRateLimitingQueueWithConfig(limiter, workqueue.TypedRateLimitingQueueConfig[string]{
+			Name: "jobruns", Clock: opts.Clock}),
 		clusters: map[string]*cluster{},
+		vcs:      vcCache{ttl: 10 * time.Second, entries: map[string]vcEntry{}},
 		ready:    make(chan struct{}),
 	}
-	for id, client := range opts.Clusters {
-		c.clusters[id] = &cluster{id: id, client: client}
+	for id, cl := range opts.Clusters {
+		if cl.Client == nil || cl.Pods == nil {
+			return nil, fmt.Errorf("controller.New: cluster %s needs a client and a pod informer", id)
+		}
+		inf := cl.Pods.Informer()
+		if _, err := inf.AddEventHandler(cache.ResourceEventHandlerFuncs{
+			AddFunc:    c.enqueuePod,
+			UpdateFunc: func(_, obj any) { c.enqueuePod(obj) },
+			DeleteFunc: c.enqueuePod,
+		}); err != nil {
+			return nil, fmt.Errorf("watch job pods of cluster %s: %w", id, err)
+		}
+		c.clusters[id] = &cluster{id: id, client: cl.Client, informer: inf, pods: cl.Pods.Lister()}
 	}
 	return c, nil
 }
@@ -146,33 +169,10 @@ func (c *Controller) Enqueue(jobRunID string) { c.queue.Add(jobRunID) }
 // Ready is closed once every cluster's informer has synced and the workers run.
 func (c *Controller) Ready() <-chan struct{} { return c.ready }
 
-// Run starts the informers, the workers and the periodic resync, and blocks until ctx ends.
+// Run starts the workers and the periodic resync, and blocks until ctx ends. The informers
+// are started by the caller.
 func (c *Controller) Run(ctx context.Context) error {
 	defer c.queue.ShutDown()
-	for _, cl := range c.clusters {
-		// One watch on every job pod (drivers and executors): the controller reacts to
-		// drivers, the cost recorder to all of them.
-		factory := informers.NewSharedInformerFactoryWithOptions(cl.client, 0,
-			informers.WithTweakListOptions(func(o *metav1.ListOptions) {
-				o.LabelSelector = wellknown.LabelJobID
-			}))
-		inf := factory.Core().V1().Pods()
-		cl.pods = inf.Lister()
-		cl.synced = inf.Informer().HasSynced
-		if _, err := inf.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
-			AddFunc:    c.enqueuePod,
-			UpdateFunc: func(_, obj any) { c.enqueuePod(obj) },
-			DeleteFunc: c.enqueuePod,
-		}); err != nil {
-			return fmt.Errorf("watch job pods of cluster %s: %w", cl.id, err)
-		}
-		if rec := c.opts.Cost[cl.id]; rec != nil {
-			if err := c.recordCost(ctx, cl, rec, inf); err != nil {
-				return err
-			}
-		}
-		factory.Start(ctx.Done())
-	}
 	// Informers of an unreachable cluster never sync; the workers start anyway, and reconciles
 	// of that cluster's jobs wait (with backoff) until it has.
 	var wg sync.WaitGroup
@@ -186,25 +186,23 @@ func (c *Controller) Run(ctx context.Context) error {
 	}
 	go c.waitSynced(ctx)
 	c.resync(ctx)
-	ticker := time.NewTicker(c.opts.Resync)
+	ticker := c.opts.Clock.NewTicker(c.opts.Resync)
 	defer ticker.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			c.queue.ShutDown()
 			wg.Wait()
-			c.flushCost()
 			return nil
-		case <-ticker.C:
+		case <-ticker.C():
 			c.resync(ctx)
-			c.flushCost()
 		}
 	}
 }
 
 func (c *Controller) waitSynced(ctx context.Context) {
 	for _, cl := range c.clusters {
-		if !cache.WaitForCacheSync(ctx.Done(), cl.synced) {
+		if !cache.WaitForCacheSync(ctx.Done(), cl.informer.HasSynced) {
 			return
 		}
 	}
@@ -230,12 +228,13 @@ func (c *Controller) resync(ctx context.Context) {
 		c.log.Error("list active job runs", "err", err)
 		return
 	}
+	c.metrics.queueDepthObserved.Set(float64(len(active)))
 	for _, r := range active {
 		c.queue.Add(r.ID)
 	}
 	c.settleVirtualClusters(ctx)
 	for _, cl := range c.clusters {
-		if cl.synced == nil || !cl.synced() {
+		if !cl.informer.HasSynced() {
 			continue
 		}
 		pods, err := cl.pods.List(labels.Everything())
@@ -256,10 +255,12 @@ func (c *Controller) processNext(ctx context.Context) bool {
 		return false
 	}
 	defer c.queue.Done(id)
+	start := c.opts.Clock.Now()
 	after, err := c.Reconcile(ctx, id)
+	c.metrics.reconcileSeconds.Observe(c.opts.Clock.Since(start).Seconds())
 	switch {
 	case err != nil:
-		reconcileErrorsTotal.Inc()
+		c.metrics.reconcileErrors.Inc()
 		if ctx.Err() == nil {
 			c.log.Warn("reconcile failed; will retry", "job", id, "err", err)
 		}
@@ -273,14 +274,6 @@ func (c *Controller) processNext(ctx context.Context) bool {
 	return true
 }
 
-// attemptOf returns the job run's current attempt number (from 1).
-func attemptOf(run jobs.JobRun) int {
-	if n, err := strconv.Atoi(run.Extensions[extAttempt]); err == nil && n > 0 {
-		return n
-	}
-	return 1
-}
-
 func maxAttempts(run jobs.JobRun) int {
 	if run.RetryPolicyConfiguration != nil && run.RetryPolicyConfiguration.MaxAttempts > 0 {
 		return int(run.RetryPolicyConfiguration.MaxAttempts)
@@ -290,44 +283,6 @@ func maxAttempts(run jobs.JobRun) int {
 
 func finished(p *corev1.Pod) bool {
 	return p.Status.Phase == corev1.PodSucceeded || p.Status.Phase == corev1.PodFailed
-}
-
-// recordCost feeds a cluster's cost recorder from the job pod informer and a node informer,
-// and once both have synced, closes the records of pods and nodes that vanished while the
-// server was down.
-func (c *Controller) recordCost(ctx context.Context, cl *cluster, rec *cost.Recorder, pods coreinformers.PodInformer) error {
-	podH, nodeH := rec.Handlers()
-	if _, err := pods.Informer().AddEventHandler(podH); err != nil {
-		return fmt.Errorf("record pod costs of cluster %s: %w", cl.id, err)
-	}
-	nodeFactory := informers.NewSharedInformerFactory(cl.client, 0)
-	nodes := nodeFactory.Core().V1().Nodes()
-	if _, err := nodes.Informer().AddEventHandler(nodeH); err != nil {
-		return fmt.Errorf("record node prices of cluster %s: %w", cl.id, err)
-	}
-	nodeFactory.Start(ctx.Done())
-	go func() {
-		if !cache.WaitForCacheSync(ctx.Done(), pods.Informer().HasSynced, nodes.Informer().HasSynced) {
-			return
-		}
-		podList, _ := cl.pods.List(labels.Everything())
-		nodeList, _ := nodes.Lister().List(labels.Everything())
-		if err := rec.Resync(ctx, podList, nodeList); err != nil {
-			c.log.Warn("cost resync", "cluster", cl.id, "err", err)
-		}
-	}()
-	return nil
-}
-
-// flushCost retries cost records whose writes failed.
-func (c *Controller) flushCost() {
-	for id, rec := range c.opts.Cost {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		if err := rec.Flush(ctx); err != nil {
-			c.log.Warn("flush cost records", "cluster", id, "err", err)
-		}
-		cancel()
-	}
 }
 
 // settleVirtualClusters ends every TERMINATING virtual cluster whose runs have all ended. A
@@ -342,6 +297,7 @@ func (c *Controller) settleVirtualClusters(ctx context.Context) {
 			return
 		}
 		for _, vc := range vcs {
+			c.vcs.forget(vc.ID)
 			if err := c.opts.Store.SettleVirtualCluster(ctx, vc.ID); err != nil {
 				c.log.Warn("settle virtual cluster", "virtualCluster", vc.ID, "err", err)
 			}
@@ -351,4 +307,46 @@ func (c *Controller) settleVirtualClusters(ctx context.Context) {
 		}
 		f.Token = next
 	}
+}
+
+// vcCache keeps RUNNING virtual clusters for a few seconds: every reconcile of a job reads its
+// virtual cluster, which changes only when it is deleted. A stale RUNNING entry is harmless:
+// deleting a virtual cluster moves its runs to CANCEL_PENDING, which the run itself shows.
+type vcCache struct {
+	ttl     time.Duration
+	mu      sync.Mutex
+	entries map[string]vcEntry
+}
+
+type vcEntry struct {
+	vc jobs.VirtualCluster
+	at time.Time
+}
+
+func (v *vcCache) get(id string, now time.Time) (jobs.VirtualCluster, bool) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	e, ok := v.entries[id]
+	if !ok || now.Sub(e.at) > v.ttl {
+		return jobs.VirtualCluster{}, false
+	}
+	return e.vc, true
+}
+
+func (v *vcCache) put(vc jobs.VirtualCluster, now time.Time) {
+	if vc.State != jobs.VirtualClusterRunning {
+		return
+	}
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if len(v.entries) > 10000 {
+		clear(v.entries)
+	}
+	v.entries[vc.ID] = vcEntry{vc: vc, at: now}
+}
+
+func (v *vcCache) forget(id string) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	delete(v.entries, id)
 }

@@ -4,18 +4,22 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
+	"net"
 	"strings"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/sparkplane/sparkplane/internal/jobs"
 )
 
-// errNotSynced delays a reconcile until the cluster's informer has its first full list.
-var errNotSynced = errors.New("driver pod cache of the cluster has not synced yet")
+// cacheGrace is how long after its creation a driver pod may be missing from the informer's
+// cache before the controller asks the API server whether it is gone. The informer sees a
+// create within milliseconds; reading the API server on every miss would add a request per
+// job on the hot path.
+const cacheGrace = 15 * time.Second
 
 // Reconcile takes one step for the job run id and says when to look again (0: on the next
 // event or resync). It never sleeps.
@@ -27,9 +31,9 @@ func (c *Controller) Reconcile(ctx context.Context, id string) (time.Duration, e
 	if err != nil {
 		return 0, fmt.Errorf("read job run %s: %w", id, err)
 	}
-	vc, err := c.opts.Store.DescribeVirtualCluster(ctx, run.VirtualClusterID)
+	vc, err := c.virtualCluster(ctx, run)
 	if err != nil {
-		return 0, fmt.Errorf("read virtual cluster %s of job run %s: %w", run.VirtualClusterID, id, err)
+		return 0, err
 	}
 	cl := c.clusters[vc.ContainerProvider.ID]
 	if cl == nil {
@@ -43,6 +47,7 @@ func (c *Controller) Reconcile(ctx context.Context, id string) (time.Duration, e
 	switch {
 	case run.State.Terminal():
 		if vc.State == jobs.VirtualClusterTerminating {
+			c.vcs.forget(vc.ID)
 			if err := c.opts.Store.SettleVirtualCluster(ctx, vc.ID); err != nil {
 				return 0, err
 			}
@@ -52,20 +57,37 @@ func (c *Controller) Reconcile(ctx context.Context, id string) (time.Duration, e
 		// A run accepted while its virtual cluster was being deleted never starts.
 		return 0, c.move(ctx, run, jobs.StateCancelPending, fmt.Sprintf("virtual cluster %s is %s", vc.ID, vc.State))
 	case run.State == jobs.StateCancelPending:
-		if err := deleteDrivers(ctx, cl.client, ns, run.ID); err != nil {
+		kctx, cancel := context.WithTimeout(ctx, c.opts.KubeTimeout)
+		defer cancel()
+		if err := deleteDrivers(kctx, cl.client, ns, run.ID); err != nil {
+			c.noteKubernetes(ctx, run, cl, "waiting to delete the driver", err)
 			return 0, err
 		}
 		return 0, c.finish(ctx, run, jobs.StateCancelled, "", "cancelled on request; the driver pod was deleted and its executors with it")
-	case run.Extensions[extSubmitted] != "true":
+	case !run.Attempt.Submitted():
 		return 0, c.submit(ctx, cl, run, vc)
 	}
 	return c.observe(ctx, cl, run, ns)
 }
 
+// virtualCluster reads the run's virtual cluster, from the short-lived cache when it holds it.
+func (c *Controller) virtualCluster(ctx context.Context, run jobs.JobRun) (jobs.VirtualCluster, error) {
+	now := c.opts.Clock.Now()
+	if vc, ok := c.vcs.get(run.VirtualClusterID, now); ok {
+		return vc, nil
+	}
+	vc, err := c.opts.Store.DescribeVirtualCluster(context.WithoutCancel(ctx), run.VirtualClusterID)
+	if err != nil {
+		return vc, fmt.Errorf("read virtual cluster %s of job run %s: %w", run.VirtualClusterID, run.ID, err)
+	}
+	c.vcs.put(vc, now)
+	return vc, nil
+}
+
 // submit plans and creates the current attempt's objects, then records SUBMITTED.
 func (c *Controller) submit(ctx context.Context, cl *cluster, run jobs.JobRun, vc jobs.VirtualCluster) error {
-	start := time.Now()
-	attempt := attemptOf(run)
+	start := c.opts.Clock.Now()
+	attempt := run.Attempt.Current()
 	plan, err := c.opts.Planner.Plan(ctx, run, vc, attempt)
 	var verr *jobs.ValidationError
 	if errors.As(err, &verr) {
@@ -75,28 +97,29 @@ func (c *Controller) submit(ctx context.Context, cl *cluster, run jobs.JobRun, v
 		c.noteWaiting(ctx, run, "waiting to prepare the driver: "+err.Error())
 		return fmt.Errorf("plan attempt %d of job run %s: %w", attempt, run.ID, err)
 	}
-	if err := cl.submit(ctx, plan); err != nil {
+	kctx, cancel := context.WithTimeout(ctx, c.opts.KubeTimeout)
+	err = cl.submit(kctx, plan)
+	cancel()
+	if err != nil {
 		if apierrors.IsInvalid(err) || apierrors.IsForbidden(err) && !retryableForbidden(err) {
 			// The API server refused the objects themselves (a bad pod template field, a
 			// quota): retrying cannot help.
 			return c.finish(ctx, run, jobs.StateFailed, jobs.FailureValidationError, "Kubernetes refused the driver objects: "+err.Error())
 		}
-		c.noteWaiting(ctx, run, "waiting to submit the driver: "+err.Error())
+		c.noteKubernetes(ctx, run, cl, "waiting to submit the driver", err)
 		return err
 	}
+	now := c.opts.Clock.Now().UTC()
 	_, err = c.opts.Store.UpdateJobRun(ctx, run.ID, run.Version, func(r *jobs.JobRun) error {
-		setExt(r, extSubmitted, "true")
-		setExt(r, extAttempt, strconv.Itoa(attempt))
-		setExt(r, extDriverPod, plan.Namespace+"/"+plan.Objects.DriverPod.Name)
-		setExt(r, extSubmittedAt, c.opts.Now().UTC().Format(time.RFC3339))
+		r.Attempt = jobs.Attempt{Number: attempt, Namespace: plan.Namespace, DriverPod: plan.Objects.DriverPod.Name, SubmittedAt: now}
 		r.RetryPolicyExecution = &jobs.RetryPolicyExecution{CurrentAttemptCount: int32(attempt)}
 		r.State = jobs.StateSubmitted
 		r.StateDetails = fmt.Sprintf("driver pod %s/%s created (attempt %d of %d)", plan.Namespace, plan.Objects.DriverPod.Name, attempt, maxAttempts(run))
 		return nil
 	})
 	if err == nil {
-		submitSeconds.Observe(time.Since(start).Seconds())
-		driverSubmissionsTotal.WithLabelValues(run.VirtualClusterID).Inc()
+		c.metrics.submitSeconds.Observe(c.opts.Clock.Since(start).Seconds())
+		c.metrics.driverSubmissions.WithLabelValues(run.VirtualClusterID).Inc()
 		c.log.Info("job run submitted", "job", run.ID, "virtualCluster", run.VirtualClusterID, "pod", plan.Objects.DriverPod.Name, "attempt", attempt)
 	}
 	return err
@@ -105,37 +128,50 @@ func (c *Controller) submit(ctx context.Context, cl *cluster, run jobs.JobRun, v
 // observe records what the current attempt's driver pod shows, and starts the next attempt when
 // a failed one has attempts left.
 func (c *Controller) observe(ctx context.Context, cl *cluster, run jobs.JobRun, ns string) (time.Duration, error) {
-	if !cl.synced() {
-		return 0, errNotSynced
+	if !cl.informer.HasSynced() {
+		c.noteWaiting(ctx, run, fmt.Sprintf("waiting for Kubernetes: the pod cache of container provider %s has not synced (is its API server reachable?)", cl.id))
+		return 0, fmt.Errorf("driver pod cache of cluster %s has not synced yet", cl.id)
 	}
-	name := driverPodName(run, ns)
-	pod, err := cl.pods.Pods(ns).Get(name)
-	if apierrors.IsNotFound(err) {
-		// The cache may lag a create by a few milliseconds: ask the API server before
-		// concluding that the pod is gone.
-		pod, err = cl.client.CoreV1().Pods(ns).Get(ctx, name, metav1.GetOptions{})
+	name := run.Attempt.DriverPod
+	pod, err := cl.driverPod(ns, name)
+	if err != nil {
+		return 0, err
+	}
+	if pod == nil {
+		// The informer sees a new pod within milliseconds; only a pod missing for longer is
+		// checked against the API server before the attempt is declared lost.
+		if wait := run.Attempt.SubmittedAt.Add(cacheGrace).Sub(c.opts.Clock.Now()); wait > 0 {
+			return wait, nil
+		}
+		kctx, cancel := context.WithTimeout(ctx, c.opts.KubeTimeout)
+		pod, err = cl.client.CoreV1().Pods(ns).Get(kctx, name, metav1.GetOptions{})
+		cancel()
 		if apierrors.IsNotFound(err) {
 			pod, err = nil, nil
 		}
-	}
-	if err != nil {
-		return 0, fmt.Errorf("read driver pod %s/%s: %w", ns, name, err)
+		if err != nil {
+			c.noteKubernetes(ctx, run, cl, "waiting to read the driver pod", err)
+			return 0, fmt.Errorf("read driver pod %s/%s: %w", ns, name, err)
+		}
 	}
 	if pod != nil && pod.DeletionTimestamp != nil && !finished(pod) {
 		pod = nil // deleted from outside while running: the attempt is lost
 	}
-	obs := ObserveDriver(pod, c.opts.PendingTimeout, c.opts.Now())
+	obs := ObserveDriver(pod, c.opts.PendingTimeout, c.opts.Clock.Now())
 	switch obs.State {
 	case jobs.StateFailed:
 		// An attempt that failed without its pod finishing (unschedulable, image or config
 		// errors) must not start later beside the next attempt: stop its driver first.
 		if pod != nil && !finished(pod) {
-			if err := cl.client.CoreV1().Pods(ns).Delete(ctx, pod.Name, metav1.DeleteOptions{}); err != nil && !apierrors.IsNotFound(err) {
+			kctx, cancel := context.WithTimeout(ctx, c.opts.KubeTimeout)
+			err := cl.client.CoreV1().Pods(ns).Delete(kctx, pod.Name, metav1.DeleteOptions{})
+			cancel()
+			if err != nil && !apierrors.IsNotFound(err) {
+				c.noteKubernetes(ctx, run, cl, "waiting to stop the failed driver", err)
 				return 0, fmt.Errorf("stop failed driver pod %s/%s: %w", ns, pod.Name, err)
 			}
 		}
-		attempt := attemptOf(run)
-		if attempt < maxAttempts(run) {
+		if attempt := run.Attempt.Current(); attempt < maxAttempts(run) {
 			return 0, c.retry(ctx, run, attempt, obs)
 		}
 		return 0, c.finish(ctx, run, jobs.StateFailed, obs.FailureReason, obs.Details)
@@ -152,11 +188,20 @@ func (c *Controller) observe(ctx context.Context, cl *cluster, run jobs.JobRun, 
 	return 0, nil
 }
 
+// driverPod reads a driver pod from the informer's cache; nil when the cache does not hold it.
+func (cl *cluster) driverPod(ns, name string) (*corev1.Pod, error) {
+	obj, ok, err := cl.informer.GetStore().GetByKey(ns + "/" + name)
+	if err != nil || !ok {
+		return nil, err
+	}
+	pod, _ := obj.(*corev1.Pod)
+	return pod, nil
+}
+
 // retry starts the next attempt: the failed driver stays for its logs (until DriverTTL).
 func (c *Controller) retry(ctx context.Context, run jobs.JobRun, attempt int, obs Observation) error {
 	_, err := c.opts.Store.UpdateJobRun(ctx, run.ID, run.Version, func(r *jobs.JobRun) error {
-		setExt(r, extAttempt, strconv.Itoa(attempt+1))
-		setExt(r, extSubmitted, "")
+		r.Attempt = r.Attempt.Next()
 		r.State = jobs.StateSubmitted
 		r.StateDetails = fmt.Sprintf("attempt %d failed (%s); starting attempt %d of %d", attempt, obs.Details, attempt+1, maxAttempts(run))
 		return nil
@@ -170,9 +215,10 @@ func (c *Controller) retry(ctx context.Context, run jobs.JobRun, attempt int, ob
 
 // move records a non-terminal state change.
 func (c *Controller) move(ctx context.Context, run jobs.JobRun, to jobs.JobRunState, details string) error {
+	now := c.opts.Clock.Now().UTC()
 	_, err := c.opts.Store.UpdateJobRun(ctx, run.ID, run.Version, func(r *jobs.JobRun) error {
 		if to == jobs.StateRunning {
-			setExt(r, extRunningAt, c.opts.Now().UTC().Format(time.RFC3339))
+			r.Attempt.RunningAt = now
 		}
 		r.State = to
 		r.StateDetails = details
@@ -186,19 +232,19 @@ func (c *Controller) move(ctx context.Context, run jobs.JobRun, to jobs.JobRunSt
 
 // finish records a terminal state.
 func (c *Controller) finish(ctx context.Context, run jobs.JobRun, to jobs.JobRunState, reason jobs.FailureReason, details string) error {
-	now := c.opts.Now().UTC()
+	now := c.opts.Clock.Now().UTC()
 	_, err := c.opts.Store.UpdateJobRun(ctx, run.ID, run.Version, func(r *jobs.JobRun) error {
 		r.State = to
 		r.FailureReason = reason
 		r.StateDetails = details + timeline(r, to, now)
 		r.FinishedAt = &now
 		if r.RetryPolicyExecution == nil {
-			r.RetryPolicyExecution = &jobs.RetryPolicyExecution{CurrentAttemptCount: int32(attemptOf(run))}
+			r.RetryPolicyExecution = &jobs.RetryPolicyExecution{CurrentAttemptCount: int32(run.Attempt.Current())}
 		}
 		return nil
 	})
 	if err == nil {
-		jobRunsFinishedTotal.WithLabelValues(run.VirtualClusterID, string(to), string(reason)).Inc()
+		c.metrics.jobRunsFinished.WithLabelValues(run.VirtualClusterID, string(to), string(reason)).Inc()
 		c.log.Info("job run finished", "job", run.ID, "virtualCluster", run.VirtualClusterID, "state", to, "failureReason", reason, "details", details)
 		// Look again at once (a TERMINATING virtual cluster may settle), and when the
 		// finished driver is due for deletion.
@@ -208,7 +254,29 @@ func (c *Controller) finish(ctx context.Context, run jobs.JobRun, to jobs.JobRun
 	return err
 }
 
+// noteKubernetes records why a run waits after a Kubernetes call failed: an API server that
+// did not answer in time, or could not be reached, is named as such, so a person reading
+// DescribeJobRun knows the job waits for the cluster and not for itself.
+func (c *Controller) noteKubernetes(ctx context.Context, run jobs.JobRun, cl *cluster, doing string, err error) {
+	if unreachable(err) {
+		c.metrics.waitingKubernetes.Inc()
+		c.noteWaiting(ctx, run, fmt.Sprintf("waiting for Kubernetes: the API server of container provider %s did not answer within %s (%s)", cl.id, c.opts.KubeTimeout, doing))
+		return
+	}
+	c.noteWaiting(ctx, run, doing+": "+err.Error())
+}
+
+// unreachable reports whether err means the API server did not answer: a deadline, a refused
+// or reset connection, a timeout the server itself reported.
+func unreachable(err error) bool {
+	var netErr net.Error
+	return errors.Is(err, context.DeadlineExceeded) || errors.As(err, &netErr) || apierrors.IsTimeout(err) ||
+		apierrors.IsServerTimeout(err) || apierrors.IsServiceUnavailable(err) || strings.Contains(err.Error(), "connection refused")
+}
+
 // noteWaiting records why a job run is waiting, once per distinct reason, without moving it.
+// The write does not depend on the reconcile's context: the reason must be recorded even when
+// the Kubernetes call before it used up its time.
 func (c *Controller) noteWaiting(ctx context.Context, run jobs.JobRun, details string) {
 	if len(details) > 500 {
 		details = details[:500] + "…"
@@ -216,7 +284,7 @@ func (c *Controller) noteWaiting(ctx context.Context, run jobs.JobRun, details s
 	if run.StateDetails == details {
 		return
 	}
-	if _, err := c.opts.Store.UpdateJobRun(ctx, run.ID, run.Version, func(r *jobs.JobRun) error {
+	if _, err := c.opts.Store.UpdateJobRun(context.WithoutCancel(ctx), run.ID, run.Version, func(r *jobs.JobRun) error {
 		r.StateDetails = details
 		return nil
 	}); err != nil {
@@ -226,40 +294,22 @@ func (c *Controller) noteWaiting(ctx context.Context, run jobs.JobRun, details s
 
 // cleanup deletes a finished job run's driver pods once DriverTTL has passed since it ended.
 func (c *Controller) cleanup(ctx context.Context, cl *cluster, run jobs.JobRun, ns string) (time.Duration, error) {
-	if run.Extensions[extCleanedUp] == "true" || run.FinishedAt == nil {
+	if run.Attempt.CleanedUp || run.FinishedAt == nil {
 		return 0, nil
 	}
-	if wait := run.FinishedAt.Add(c.opts.DriverTTL).Sub(c.opts.Now()); wait > 0 {
+	if wait := run.FinishedAt.Add(c.opts.DriverTTL).Sub(c.opts.Clock.Now()); wait > 0 {
 		return wait, nil
 	}
-	if err := deleteDrivers(ctx, cl.client, ns, run.ID); err != nil {
+	kctx, cancel := context.WithTimeout(ctx, c.opts.KubeTimeout)
+	defer cancel()
+	if err := deleteDrivers(kctx, cl.client, ns, run.ID); err != nil {
 		return 0, err
 	}
 	_, err := c.opts.Store.UpdateJobRun(ctx, run.ID, run.Version, func(r *jobs.JobRun) error {
-		setExt(r, extCleanedUp, "true")
+		r.Attempt.CleanedUp = true
 		return nil
 	})
 	return 0, err
-}
-
-// driverPodName is the current attempt's driver pod, as recorded at submission.
-func driverPodName(run jobs.JobRun, ns string) string {
-	v := run.Extensions[extDriverPod]
-	if len(v) > len(ns)+1 && v[:len(ns)+1] == ns+"/" {
-		return v[len(ns)+1:]
-	}
-	return v
-}
-
-func setExt(r *jobs.JobRun, k, v string) {
-	if r.Extensions == nil {
-		r.Extensions = map[string]string{}
-	}
-	if v == "" {
-		delete(r.Extensions, k)
-		return
-	}
-	r.Extensions[k] = v
 }
 
 // timeline says when the run went through its states, so DescribeJobRun of a finished run
@@ -267,9 +317,12 @@ func setExt(r *jobs.JobRun, k, v string) {
 // " [created 12:00:00, submitted 12:00:00, running 12:00:02, completed 12:00:35 UTC]".
 func timeline(r *jobs.JobRun, end jobs.JobRunState, at time.Time) string {
 	parts := []string{"created " + r.CreatedAt.UTC().Format("15:04:05")}
-	for _, step := range []struct{ name, key string }{{"submitted", extSubmittedAt}, {"running", extRunningAt}} {
-		if t, err := time.Parse(time.RFC3339, r.Extensions[step.key]); err == nil {
-			parts = append(parts, step.name+" "+t.UTC().Format("15:04:05"))
+	for _, step := range []struct {
+		name string
+		at   time.Time
+	}{{"submitted", r.Attempt.SubmittedAt}, {"running", r.Attempt.RunningAt}} {
+		if !step.at.IsZero() {
+			parts = append(parts, step.name+" "+step.at.UTC().Format("15:04:05"))
 		}
 	}
 	parts = append(parts, strings.ToLower(string(end))+" "+at.UTC().Format("15:04:05"))

@@ -10,6 +10,8 @@ import (
 
 	"github.com/sparkplane/sparkplane/internal/wellknown"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	coreinformers "k8s.io/client-go/informers/core/v1"
 	"k8s.io/client-go/tools/cache"
 )
 
@@ -53,6 +55,14 @@ type RecorderOptions struct {
 	Now     func() time.Time
 	// WriteTimeout bounds one store write made from an informer callback (default 10s).
 	WriteTimeout time.Duration
+	// Pods and Nodes are the cluster's informers of job pods (wellknown.LabelJobID) and of
+	// nodes, shared with other consumers and started by the caller. When both are set,
+	// NewRecorder subscribes to them and Run records from them; without them the Recorder is
+	// fed through Handlers.
+	Pods  coreinformers.PodInformer
+	Nodes coreinformers.NodeInformer
+	// FlushEvery is how often Run retries writes that failed (default 30s).
+	FlushEvery time.Duration
 }
 
 // Recorder turns pod and node informer events into persisted usage records. Feed it from the
@@ -80,17 +90,64 @@ func NewRecorder(opts RecorderOptions) (*Recorder, error) {
 	if opts.WriteTimeout <= 0 {
 		opts.WriteTimeout = 10 * time.Second
 	}
+	if opts.FlushEvery <= 0 {
+		opts.FlushEvery = 30 * time.Second
+	}
 	log := opts.Logger
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Recorder{
+	r := &Recorder{
 		opts:    opts,
 		log:     log.With("component", "cost", "cluster", opts.Cluster),
 		pods:    map[string]PodUsage{},
 		nodes:   map[string]NodeFacts{},
 		pending: map[string]func(context.Context) error{},
-	}, nil
+	}
+	if opts.Pods != nil && opts.Nodes != nil {
+		podH, nodeH := r.Handlers()
+		if _, err := opts.Pods.Informer().AddEventHandler(podH); err != nil {
+			return nil, fmt.Errorf("record pod costs of cluster %s: %w", opts.Cluster, err)
+		}
+		if _, err := opts.Nodes.Informer().AddEventHandler(nodeH); err != nil {
+			return nil, fmt.Errorf("record node prices of cluster %s: %w", opts.Cluster, err)
+		}
+	}
+	return r, nil
+}
+
+// Run is the Recorder as a runnable of the server: once the informers have synced it closes
+// the records of pods and nodes that vanished while nobody watched (Resync), then retries
+// failed writes every FlushEvery, and flushes once more when ctx ends. It needs the Pods and
+// Nodes informers.
+func (r *Recorder) Run(ctx context.Context) error {
+	if r.opts.Pods == nil || r.opts.Nodes == nil {
+		return errors.New("cost.Recorder.Run: RecorderOptions.Pods and Nodes are required")
+	}
+	if cache.WaitForCacheSync(ctx.Done(), r.opts.Pods.Informer().HasSynced, r.opts.Nodes.Informer().HasSynced) {
+		pods, _ := r.opts.Pods.Lister().List(labels.Everything())
+		nodes, _ := r.opts.Nodes.Lister().List(labels.Everything())
+		if err := r.Resync(ctx, pods, nodes); err != nil {
+			r.log.Warn("cost resync", "err", err)
+		}
+	}
+	ticker := time.NewTicker(r.opts.FlushEvery)
+	defer ticker.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			fctx, cancel := context.WithTimeout(context.Background(), r.opts.WriteTimeout)
+			defer cancel()
+			if err := r.Flush(fctx); err != nil {
+				r.log.Warn("flush cost records at shutdown", "err", err)
+			}
+			return nil
+		case <-ticker.C:
+			if err := r.Flush(ctx); err != nil {
+				r.log.Warn("flush cost records", "err", err)
+			}
+		}
+	}
 }
 
 // Handlers returns informer event handlers for pods and for nodes, ready for
@@ -236,7 +293,7 @@ func (r *Recorder) savePod(u PodUsage, deleted bool) {
 	r.mu.Lock()
 	last, seen := r.pods[u.UID]
 	if seen {
-		u = mergePod(last, u)
+		u = MergePodUsage(last, u)
 		if u == last && !deleted {
 			r.mu.Unlock()
 			return
@@ -412,9 +469,11 @@ func (r *Recorder) nodeFacts(node *corev1.Node, deleted bool) NodeFacts {
 	return n
 }
 
-// mergePod applies the store's merge rule to two observations of one pod: node, start and end
-// once known are kept.
-func mergePod(old, cur PodUsage) PodUsage {
+// MergePodUsage is the one rule for two observations of one pod, old recorded before cur: its
+// node, start and end, once known, are kept (a later observation may lack them, e.g. the
+// final state of a pod deleted while the watch was down), and so is its virtual cluster. The
+// Recorder applies it to what it last saved and a Store to what it holds.
+func MergePodUsage(old, cur PodUsage) PodUsage {
 	if old.NodeName != "" {
 		cur.NodeName = old.NodeName
 	}

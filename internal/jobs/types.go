@@ -181,10 +181,41 @@ type JobRun struct {
 	JobTemplateID string `json:"jobTemplateId,omitempty"`
 	// Version increases by one on every stored change; UpdateJobRun compares it.
 	Version int64 `json:"-"`
-	// Extensions is free-form state owned by the lifecycle controller (attempt names, objects
-	// it created); it is stored with the run and never shown in the AWS shapes.
-	Extensions map[string]string `json:"-"`
+	// Attempt is the lifecycle controller's record of the current driver attempt; it is stored
+	// with the run and never shown in the AWS shapes.
+	Attempt Attempt `json:"-"`
 }
+
+// Attempt is what the lifecycle controller records about a job run's current driver attempt,
+// so that a restarted controller resumes where the last one stopped instead of submitting twice.
+type Attempt struct {
+	// Number is the attempt, from 1; zero means the first, not yet planned.
+	Number int `json:"number,omitempty"`
+	// Namespace and DriverPod name the attempt's driver pod once its objects exist; both are
+	// empty before that (and again when a retry starts the next attempt).
+	Namespace string `json:"namespace,omitempty"`
+	DriverPod string `json:"driverPod,omitempty"`
+	// SubmittedAt is when the attempt's objects were created, RunningAt when its driver
+	// started running.
+	SubmittedAt time.Time `json:"submittedAt,omitzero"`
+	RunningAt   time.Time `json:"runningAt,omitzero"`
+	// CleanedUp is set once a finished run's driver pods were deleted after their TTL.
+	CleanedUp bool `json:"cleanedUp,omitempty"`
+}
+
+// Current is the attempt's number, from 1.
+func (a Attempt) Current() int {
+	if a.Number < 1 {
+		return 1
+	}
+	return a.Number
+}
+
+// Submitted reports whether the attempt's driver objects exist.
+func (a Attempt) Submitted() bool { return a.DriverPod != "" }
+
+// Next is the following attempt: its number, nothing submitted yet.
+func (a Attempt) Next() Attempt { return Attempt{Number: a.Current() + 1} }
 
 // Terminal reports whether s is an end state.
 func (s JobRunState) Terminal() bool {

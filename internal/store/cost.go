@@ -85,18 +85,7 @@ func (s *SQLite) SavePodUsage(ctx context.Context, p cost.PodUsage) (cost.PodUsa
 		}
 		merged := p
 		if exists {
-			if old.NodeName != "" {
-				merged.NodeName = old.NodeName
-			}
-			if !old.Start.IsZero() {
-				merged.Start = old.Start
-			}
-			if !old.End.IsZero() {
-				merged.End = old.End
-			}
-			if merged.VirtualClusterID == "" {
-				merged.VirtualClusterID = old.VirtualClusterID
-			}
+			merged = cost.MergePodUsage(old, p)
 		}
 		ended = !merged.End.IsZero() && (!exists || old.End.IsZero())
 		_, err = tx.ExecContext(ctx, `INSERT INTO cost_pods (uid, cluster, namespace, name, job_run_id,

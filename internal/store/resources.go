@@ -114,8 +114,8 @@ func (r jobRunRow) decode() (jobs.JobRun, error) {
 	}
 	run.Version = r.version
 	if len(r.extensions) > 0 {
-		if err := json.Unmarshal(r.extensions, &run.Extensions); err != nil {
-			return run, fmt.Errorf("decode stored job run extensions: %w", err)
+		if err := json.Unmarshal(r.extensions, &run.Attempt); err != nil {
+			return run, fmt.Errorf("decode stored job run attempt: %w", err)
 		}
 	}
 	return run, nil
@@ -126,10 +126,10 @@ func encodeJobRun(run jobs.JobRun) (doc, ext []byte, err error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("encode job run %s: %w", run.ID, err)
 	}
-	if len(run.Extensions) > 0 {
-		ext, err = json.Marshal(run.Extensions)
+	if run.Attempt != (jobs.Attempt{}) {
+		ext, err = json.Marshal(run.Attempt)
 		if err != nil {
-			return nil, nil, fmt.Errorf("encode job run %s extensions: %w", run.ID, err)
+			return nil, nil, fmt.Errorf("encode job run %s attempt: %w", run.ID, err)
 		}
 	}
 	return doc, ext, nil
@@ -259,7 +259,7 @@ func (s *SQLite) UpdateJobRun(ctx context.Context, id string, expectedVersion in
 			return fmt.Errorf("job run %s: version is %d, expected %d: %w", id, run.Version, expectedVersion, jobs.ErrConflict)
 		}
 		next := run
-		next.Extensions = cloneMap(run.Extensions)
+		next.Tags = cloneMap(run.Tags)
 		if err := mutate(&next); err != nil {
 			return err
 		}

@@ -17,7 +17,6 @@ import (
 	"k8s.io/client-go/informers"
 	"k8s.io/client-go/tools/cache"
 
-	"github.com/sparkplane/sparkplane/internal/api"
 	"github.com/sparkplane/sparkplane/internal/config"
 	"github.com/sparkplane/sparkplane/internal/dev/apitest"
 	"github.com/sparkplane/sparkplane/internal/dev/testenv"
@@ -39,7 +38,6 @@ type server struct {
 	*apitest.Server
 	url    string
 	client *emrcontainers.Client
-	app    *api.App
 }
 
 func startServer(t *testing.T) *server {
@@ -51,7 +49,7 @@ func startServer(t *testing.T) *server {
 			c.Region = region
 			c.S3 = env.ServerS3()
 		}))
-	return &server{Server: srv, url: srv.URL, client: srv.Client(), app: srv.App}
+	return &server{Server: srv, url: srv.URL, client: srv.Client()}
 }
 
 func (s *server) virtualCluster(t *testing.T, namespace string) string {

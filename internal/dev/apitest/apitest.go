@@ -17,7 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/emrcontainers"
 
-	"github.com/sparkplane/sparkplane/internal/api"
+	"github.com/sparkplane/sparkplane/internal/server"
 	"github.com/sparkplane/sparkplane/internal/config"
 )
 
@@ -41,7 +41,7 @@ type Server struct {
 	// Principal is the ARN requests signed with AccessKeyID run as (createdBy).
 	Principal string
 	// App is the wired server, for tests that need the store or service directly.
-	App *api.App
+	App *server.Server
 
 	stop func()
 }
@@ -144,7 +144,7 @@ func Start(t testing.TB, opts ...Option) *Server {
 		log = slog.New(slog.NewTextHandler(f, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	app, err := api.NewApp(ctx, cfg, log)
+	app, err := server.New(ctx, cfg, log)
 	if err != nil {
 		cancel()
 		t.Fatalf("apitest: start server: %v", err)
@@ -156,7 +156,7 @@ func Start(t testing.TB, opts ...Option) *Server {
 		t.Fatalf("apitest: listen: %v", err)
 	}
 	done := make(chan error, 1)
-	go func() { done <- app.Serve(ctx, ln) }()
+	go func() { done <- app.Run(ctx, ln) }()
 	stopped := false
 	stop := func() {
 		if stopped {

@@ -241,7 +241,7 @@ func testUpdateJobRun(t *testing.T, s jobs.Store) {
 	must(s.CreateJobRun(ctx(t), JobRun("u1", "v1", "n", jobs.StatePending, base), jobs.Idempotency{}))(t)
 	up := must(s.UpdateJobRun(ctx(t), "u1", 1, func(r *jobs.JobRun) error {
 		r.State = jobs.StateSubmitted
-		r.Extensions = map[string]string{"driverPod": "spark-u1-driver"}
+		r.Attempt = jobs.Attempt{Number: 2, Namespace: "ns", DriverPod: "spark-u1-driver", SubmittedAt: base.Add(time.Second)}
 		r.RetryPolicyExecution = &jobs.RetryPolicyExecution{CurrentAttemptCount: 1}
 		return nil
 	}))(t)
@@ -256,7 +256,7 @@ func testUpdateJobRun(t *testing.T, s jobs.Store) {
 		t.Fatalf("mutate error: %v", err)
 	}
 	read := must(s.GetJobRun(ctx(t), "u1"))(t)
-	if read.State != jobs.StateSubmitted || read.Version != 2 || read.Extensions["driverPod"] != "spark-u1-driver" || read.RetryPolicyExecution.CurrentAttemptCount != 1 {
+	if read.State != jobs.StateSubmitted || read.Version != 2 || read.Attempt.DriverPod != "spark-u1-driver" || read.Attempt.Number != 2 || !read.Attempt.SubmittedAt.Equal(base.Add(time.Second)) || read.RetryPolicyExecution.CurrentAttemptCount != 1 {
 		t.Fatalf("stored run changed by failed updates or lost fields: %+v", read)
 	}
 	if _, err := s.UpdateJobRun(ctx(t), "nope", -1, func(*jobs.JobRun) error { return nil }); !errors.Is(err, jobs.ErrNotFound) {

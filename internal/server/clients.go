@@ -1,0 +1,200 @@
+package server
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/prometheus/client_golang/prometheus"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/informers"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
+
+	"github.com/sparkplane/sparkplane/internal/config"
+	"github.com/sparkplane/sparkplane/internal/controller"
+	"github.com/sparkplane/sparkplane/internal/cost"
+	"github.com/sparkplane/sparkplane/internal/release"
+	"github.com/sparkplane/sparkplane/internal/submission"
+	"github.com/sparkplane/sparkplane/internal/wellknown"
+)
+
+// wireClusters builds, for every configured container provider, a Kubernetes client, the
+// shared informers of its job pods and nodes, and its cost recorder, then the lifecycle
+// controller over all of them. It does nothing when no provider is configured or the
+// controller is disabled (job runs then stay PENDING).
+func (s *Server) wireClusters(ctx context.Context, catalog *release.Catalog, prices *cost.Catalog, reg prometheus.Registerer) error {
+	cfg := s.Config
+	if cfg.Controller.Disabled || len(cfg.ContainerProviders) == 0 {
+		return nil
+	}
+	costMetrics, err := cost.NewMetrics(reg)
+	if err != nil {
+		return err
+	}
+	ctlMetrics, err := controller.NewMetrics(reg)
+	if err != nil {
+		return err
+	}
+	requests := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "sparkplane_kubernetes_requests_total",
+		Help: "Requests sparkplane sent to a Kubernetes API server, by container provider, verb, resource and HTTP status.",
+	}, []string{"cluster", "verb", "resource", "code"})
+	if err := reg.Register(requests); err != nil {
+		return err
+	}
+	clusters := map[string]controller.Cluster{}
+	createNS := map[string]bool{}
+	for _, p := range cfg.ContainerProviders {
+		rc, err := restConfig(p)
+		if err != nil {
+			return fmt.Errorf("container provider %s: %w", p.ID, err)
+		}
+		rc.Wrap(countRequests(requests.MustCurryWith(prometheus.Labels{"cluster": p.ID})))
+		client, err := kubernetes.NewForConfig(rc)
+		if err != nil {
+			return fmt.Errorf("container provider %s: %w", p.ID, err)
+		}
+		// One watch on every job pod (drivers and executors), trimmed to what the controller
+		// and the cost recorder read, and one on nodes for their prices.
+		pods := informers.NewSharedInformerFactoryWithOptions(client, 0,
+			informers.WithTweakListOptions(func(o *metav1.ListOptions) { o.LabelSelector = wellknown.LabelJobID }),
+			informers.WithTransform(controller.TrimPod))
+		nodes := informers.NewSharedInformerFactory(client, 0)
+		s.factories = append(s.factories, pods, nodes)
+		podInformer, nodeInformer := pods.Core().V1().Pods(), nodes.Core().V1().Nodes()
+		clusters[p.ID] = controller.Cluster{Client: client, Pods: podInformer}
+		createNS[p.ID] = p.CreateNamespaces
+		rec, err := cost.NewRecorder(cost.RecorderOptions{Store: s.Store, Catalog: prices, Cluster: p.ID,
+			Region: cfg.Region, Metrics: costMetrics, Logger: s.log, Pods: podInformer, Nodes: nodeInformer})
+		if err != nil {
+			return fmt.Errorf("container provider %s: %w", p.ID, err)
+		}
+		s.Recorders = append(s.Recorders, rec)
+	}
+	templates := &submission.Templates{AllowedDirs: cfg.PodTemplateDirs}
+	if templates.S3, err = s3Client(ctx, cfg); err != nil {
+		return err
+	}
+	defaults := make([]submission.Defaults, len(cfg.JobDefaults))
+	for i, d := range cfg.JobDefaults {
+		defaults[i] = submission.Defaults{VirtualClusters: d.VirtualClusters, SparkConf: d.SparkConf,
+			DriverPodTemplate: d.DriverPodTemplate, ExecutorPodTemplate: d.ExecutorPodTemplate}
+	}
+	s.Controller, err = controller.New(controller.Options{
+		Store:    s.Service,
+		Clusters: clusters,
+		Planner: &submission.Planner{Releases: catalog, Templates: templates, Defaults: defaults,
+			CreateNamespaces: createNS},
+		PendingTimeout: cfg.Controller.PendingTimeout.Duration,
+		DriverTTL:      cfg.Controller.DriverTTL.Duration,
+		Resync:         cfg.Controller.Resync.Duration,
+		Workers:        cfg.Controller.Workers,
+		KubeTimeout:    cfg.Controller.KubeTimeout.Duration,
+		Metrics:        ctlMetrics,
+		Logger:         s.log,
+	})
+	return err
+}
+
+// restConfig loads a provider's kubeconfig (or the in-cluster service account when none is
+// named), with client-side rate limits raised for submission bursts and a timeout on every
+// request (watches excepted), so that a hung API server cannot hold a caller forever.
+func restConfig(p config.ContainerProvider) (*rest.Config, error) {
+	var rc *rest.Config
+	var err error
+	if p.Kubeconfig == "" {
+		rc, err = rest.InClusterConfig()
+	} else {
+		rules := &clientcmd.ClientConfigLoadingRules{ExplicitPath: p.Kubeconfig}
+		overrides := &clientcmd.ConfigOverrides{CurrentContext: p.Context}
+		rc, err = clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, overrides).ClientConfig()
+	}
+	if err != nil {
+		return nil, fmt.Errorf("load kubeconfig %q: %w", p.Kubeconfig, err)
+	}
+	rc.QPS, rc.Burst = 500, 1000
+	rc.UserAgent = "sparkplane"
+	return rc, nil
+}
+
+// countRequests counts every request a client sends, by verb, resource and status, so that
+// /metrics shows what each job costs the API server.
+func countRequests(counter *prometheus.CounterVec) func(http.RoundTripper) http.RoundTripper {
+	return func(next http.RoundTripper) http.RoundTripper {
+		return roundTripFunc(func(req *http.Request) (*http.Response, error) {
+			resp, err := next.RoundTrip(req)
+			code := "error"
+			if err == nil {
+				code = strconv.Itoa(resp.StatusCode)
+			}
+			verb := strings.ToLower(req.Method)
+			if req.URL.Query().Get("watch") == "true" {
+				verb = "watch"
+			}
+			counter.WithLabelValues(verb, resourceOf(req.URL.Path), code).Inc()
+			return resp, err
+		})
+	}
+}
+
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+// resourceOf is the resource a Kubernetes API path names: /api/v1/namespaces/ns/pods/name ->
+// pods, /apis/rbac.authorization.k8s.io/v1/namespaces/ns/roles -> roles.
+func resourceOf(path string) string {
+	parts := strings.Split(strings.Trim(path, "/"), "/")
+	switch {
+	case len(parts) >= 2 && parts[0] == "api":
+		parts = parts[2:]
+	case len(parts) >= 3 && parts[0] == "apis":
+		parts = parts[3:]
+	default:
+		return "other"
+	}
+	if len(parts) >= 2 && parts[0] == "namespaces" {
+		if len(parts) == 2 {
+			return "namespaces"
+		}
+		parts = parts[2:]
+	}
+	if len(parts) == 0 {
+		return "other"
+	}
+	if len(parts) >= 3 {
+		return parts[0] + "/" + parts[2] // a subresource: pods/log
+	}
+	return parts[0]
+}
+
+// s3Client builds the client pod templates are read with.
+func s3Client(ctx context.Context, cfg config.Config) (*s3.Client, error) {
+	region := cfg.S3.Region
+	if region == "" {
+		region = cfg.Region
+	}
+	opts := []func(*awsconfig.LoadOptions) error{awsconfig.WithRegion(region)}
+	if cfg.S3.AccessKeyID != "" {
+		opts = append(opts, awsconfig.WithCredentialsProvider(
+			credentials.NewStaticCredentialsProvider(cfg.S3.AccessKeyID, cfg.S3.SecretAccessKey, "")))
+	}
+	awsCfg, err := awsconfig.LoadDefaultConfig(ctx, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("s3 settings: %w", err)
+	}
+	return s3.NewFromConfig(awsCfg, func(o *s3.Options) {
+		if cfg.S3.Endpoint != "" {
+			o.BaseEndpoint = aws.String(cfg.S3.Endpoint)
+		}
+		o.UsePathStyle = cfg.S3.ForcePathStyle
+	}), nil
+}

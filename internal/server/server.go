@@ -1,0 +1,228 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"k8s.io/client-go/informers"
+
+	"github.com/sparkplane/sparkplane/internal/api"
+	"github.com/sparkplane/sparkplane/internal/config"
+	"github.com/sparkplane/sparkplane/internal/controller"
+	"github.com/sparkplane/sparkplane/internal/cost"
+	"github.com/sparkplane/sparkplane/internal/jobs"
+	"github.com/sparkplane/sparkplane/internal/release"
+	"github.com/sparkplane/sparkplane/internal/store"
+	"github.com/sparkplane/sparkplane/internal/submission"
+)
+
+// Server is a configured sparkplane: its store, domain service, HTTP handler and, when a
+// Kubernetes cluster is configured, the lifecycle controller and the cost recorders.
+type Server struct {
+	Config  config.Config
+	Store   *store.SQLite
+	Service *jobs.Service
+	Handler *api.Server
+	// Generated is the access key created on this start because none existed; the caller
+	// prints it once. It is nil on every later start.
+	Generated *config.Credential
+	// Controller runs the accepted job runs on the container providers; nil when none is
+	// configured or it is disabled (job runs then stay PENDING).
+	Controller *controller.Controller
+	// Recorders record what each cluster's job pods held, one per container provider.
+	Recorders []*cost.Recorder
+	// Cost reports what job runs and virtual clusters cost, from the recorders' records.
+	Cost *cost.Reporter
+	// Registry holds every metric of this server; /metrics serves it.
+	Registry *prometheus.Registry
+
+	factories []informers.SharedInformerFactory
+	log       *slog.Logger
+}
+
+// New opens the store (creating the data directory) and wires every part. Nothing runs until
+// Run.
+func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, error) {
+	if log == nil {
+		log = slog.Default()
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("create data directory: %w", err)
+	}
+	keys, generated, err := cfg.EnsureCredentials()
+	if err != nil {
+		return nil, err
+	}
+	catalog := release.Default()
+	if cfg.ReleaseCatalog != "" {
+		if catalog, err = release.Load(cfg.ReleaseCatalog); err != nil {
+			return nil, fmt.Errorf("load release catalog: %w", err)
+		}
+	}
+	prices := cost.DefaultCatalog()
+	if cfg.CostCatalog != "" {
+		if prices, err = cost.LoadCatalog(cfg.CostCatalog); err != nil {
+			return nil, fmt.Errorf("load cost catalog: %w", err)
+		}
+	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	st, err := store.Open(ctx, cfg.Database)
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{Config: cfg, Store: st, Generated: generated, Registry: reg, log: log}
+	fail := func(err error) (*Server, error) {
+		st.Close()
+		return nil, err
+	}
+	// The controller is told about new and cancelled job runs; it is created after the
+	// service it reads from, so the hook forwards through the field.
+	s.Service, err = jobs.NewService(st, jobs.Config{
+		Region: cfg.Region, AccountID: cfg.AccountID, Releases: catalog,
+		Roles: roles(cfg.ExecutionRoles), ContainerProviders: providers(cfg.ContainerProviders), Logger: log,
+		CheckJob: submission.Check,
+		Notify: func(id string) {
+			if s.Controller != nil {
+				s.Controller.Enqueue(id)
+			}
+		},
+	})
+	if err != nil {
+		return fail(err)
+	}
+	if err := s.wireClusters(ctx, catalog, prices, reg); err != nil {
+		return fail(err)
+	}
+	access := make([]api.AccessKey, len(keys))
+	for i, k := range keys {
+		access[i] = api.AccessKey{AccessKeyID: k.AccessKeyID, SecretAccessKey: k.SecretAccessKey, Principal: k.Principal}
+	}
+	s.Cost = cost.NewReporter(st, prices, nil)
+	s.Handler, err = api.New(s.Service, api.NewAuthenticator(cfg.Region, access, nil), api.Options{Logger: log, Cost: s.Cost,
+		MetricsToken: cfg.MetricsToken, Registerer: reg, Gatherer: reg})
+	if err != nil {
+		return fail(err)
+	}
+	return s, nil
+}
+
+// Run serves the API on ln and runs the controller and the cost recorders until ctx ends,
+// then stops them all: the HTTP server gets up to 10 s for requests in flight. An HTTP server
+// that fails stops the others too.
+func (s *Server) Run(ctx context.Context, ln net.Listener) error {
+	ctx, stop := context.WithCancel(ctx)
+	defer stop()
+	var runnables []func(context.Context) error
+	if s.Controller != nil {
+		runnables = append(runnables, s.Controller.Run)
+	}
+	for _, r := range s.Recorders {
+		runnables = append(runnables, r.Run)
+	}
+	for _, f := range s.factories {
+		f.Start(ctx.Done())
+	}
+	var wg sync.WaitGroup
+	errs := make([]error, len(runnables))
+	for i, run := range runnables {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := run(ctx); err != nil {
+				s.log.Error("runnable stopped", "err", err)
+				errs[i] = err
+			}
+		}()
+	}
+	err := s.serveHTTP(ctx, ln)
+	stop()
+	wg.Wait()
+	for _, f := range s.factories {
+		f.Shutdown()
+	}
+	return errors.Join(append(errs, err)...)
+}
+
+// serveHTTP answers requests on ln until ctx ends, then shuts down gracefully.
+func (s *Server) serveHTTP(ctx context.Context, ln net.Listener) error {
+	srv := &http.Server{Handler: s.Handler, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelWarn)}
+	errc := make(chan error, 1)
+	go func() {
+		if s.Config.TLS.CertFile != "" {
+			errc <- srv.ServeTLS(ln, s.Config.TLS.CertFile, s.Config.TLS.KeyFile)
+			return
+		}
+		errc <- srv.Serve(ln)
+	}()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	err := srv.Shutdown(shutdown)
+	if serveErr := <-errc; !errors.Is(serveErr, http.ErrServerClosed) {
+		err = errors.Join(err, serveErr)
+	}
+	return err
+}
+
+// Close closes the store.
+func (s *Server) Close() error { return s.Store.Close() }
+
+// roles adapts the configured execution roles to jobs.Roles.
+type roles []config.ExecutionRole
+
+func (r roles) Allowed(arn, virtualClusterID string) bool {
+	for _, role := range r {
+		if role.Arn != arn {
+			continue
+		}
+		if len(role.VirtualClusters) == 0 {
+			return true
+		}
+		for _, vc := range role.VirtualClusters {
+			if vc == "*" || vc == virtualClusterID {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// providers adapts the configured Kubernetes clusters to jobs.ContainerProviders.
+type providers []config.ContainerProvider
+
+func (p providers) Known(id string) bool {
+	for _, c := range p {
+		if c.ID == id {
+			return true
+		}
+	}
+	return false
+}
+
+// NamespaceAllowed applies the provider's namespace rules; sparkplane's own namespace is
+// POD_NAMESPACE, which the deployment sets from the downward API.
+func (p providers) NamespaceAllowed(id, namespace string) string {
+	for _, c := range p {
+		if c.ID == id {
+			return c.NamespaceAllowed(namespace, os.Getenv("POD_NAMESPACE"))
+		}
+	}
+	return ""
+}
