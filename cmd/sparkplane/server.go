@@ -11,8 +11,8 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/sparkplane/sparkplane/internal/server"
 	"github.com/sparkplane/sparkplane/internal/config"
+	"github.com/sparkplane/sparkplane/internal/server"
 )
 
 func init() {

@@ -17,8 +17,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/emrcontainers"
 
-	"github.com/sparkplane/sparkplane/internal/server"
 	"github.com/sparkplane/sparkplane/internal/config"
+	"github.com/sparkplane/sparkplane/internal/server"
 )
 
 // Registered by default so tests can create virtual clusters and start job runs at once.
