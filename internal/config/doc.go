@@ -41,7 +41,7 @@
 //	  driverTTL: 1h                 # finished driver pods are deleted after this
 //	  resync: 30s                   # every unfinished job run is looked at this often
 //	  kubeTimeout: 10s              # one reconcile's Kubernetes calls; past it the run says it waits for Kubernetes
-//	  workers: 16                   # job runs reconciled at once
+//	  workers: 32                   # job runs reconciled at once
 //	  disabled: false               # serve the API only; job runs stay PENDING
 //	s3:                             # where s3:// pod templates are read
 //	  endpoint: http://127.0.0.1:7070   # empty: AWS S3

@@ -18,7 +18,7 @@ type Controller struct {
 	DriverTTL Duration `json:"driverTTL,omitempty"`
 	// Resync is how often every unfinished job run is looked at without an event (default 30s).
 	Resync Duration `json:"resync,omitempty"`
-	// Workers is the number of job runs reconciled at once (default 16).
+	// Workers is the number of job runs reconciled at once (default 32).
 	Workers int `json:"workers,omitempty"`
 	// KubeTimeout bounds the Kubernetes calls of one reconcile (default 10s); a run whose
 	// calls time out waits, and its stateDetails says it waits for Kubernetes.

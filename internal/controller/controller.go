@@ -63,7 +63,8 @@ type Options struct {
 	// Resync is how often every non-terminal job run is reconciled even without events
 	// (default 30 seconds).
 	Resync time.Duration
-	// Workers is the number of concurrent reconciles (default 16).
+	// Workers is the number of concurrent reconciles (default 32): reconciles wait on the API
+	// server and the store far more than they compute.
 	Workers int
 	// KubeTimeout bounds the Kubernetes calls of one reconcile (default 10 seconds): an API
 	// server that hangs instead of refusing makes the run wait with a stateDetails that says
@@ -118,7 +119,7 @@ func New(opts Options) (*Controller, error) {
 		opts.Resync = 30 * time.Second
 	}
 	if opts.Workers <= 0 {
-		opts.Workers = 16
+		opts.Workers = 32
 	}
 	if opts.KubeTimeout <= 0 {
 		opts.KubeTimeout = 10 * time.Second

@@ -2,7 +2,9 @@ package controller
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"sync"
 
 	"github.com/sparkplane/sparkplane/internal/spark"
 	"github.com/sparkplane/sparkplane/internal/wellknown"
@@ -117,25 +119,34 @@ func (cl *cluster) submit(ctx context.Context, p *Plan) error {
 		return fmt.Errorf("create driver pod %s/%s: %w", ns, want.Name, err)
 	}
 	p.Objects.SetDriverUID(pod.UID)
-	for _, obj := range p.Objects.Dependents() {
-		var err error
-		switch o := obj.(type) {
-		case *corev1.ConfigMap:
-			_, err = k.CoreV1().ConfigMaps(ns).Create(ctx, o, metav1.CreateOptions{})
-		case *corev1.Service:
-			_, err = k.CoreV1().Services(ns).Create(ctx, o, metav1.CreateOptions{})
-		case *corev1.PersistentVolumeClaim:
-			_, err = k.CoreV1().PersistentVolumeClaims(ns).Create(ctx, o, metav1.CreateOptions{})
-		case *networkingv1.NetworkPolicy:
-			_, err = k.NetworkingV1().NetworkPolicies(ns).Create(ctx, o, metav1.CreateOptions{})
-		default:
-			err = fmt.Errorf("unsupported object type %T", obj)
-		}
-		if err != nil && !apierrors.IsAlreadyExists(err) {
-			return fmt.Errorf("create %T %s/%s: %w", obj, ns, obj.GetName(), err)
-		}
+	// The dependents (config maps, service, claims) only need the pod's UID for their owner
+	// references, not each other: create them side by side, so an attempt costs two round
+	// trips to the API server instead of one per object.
+	deps := p.Objects.Dependents()
+	errs := make([]error, len(deps))
+	var wg sync.WaitGroup
+	for i, obj := range deps {
+		wg.Go(func() {
+			var err error
+			switch o := obj.(type) {
+			case *corev1.ConfigMap:
+				_, err = k.CoreV1().ConfigMaps(ns).Create(ctx, o, metav1.CreateOptions{})
+			case *corev1.Service:
+				_, err = k.CoreV1().Services(ns).Create(ctx, o, metav1.CreateOptions{})
+			case *corev1.PersistentVolumeClaim:
+				_, err = k.CoreV1().PersistentVolumeClaims(ns).Create(ctx, o, metav1.CreateOptions{})
+			case *networkingv1.NetworkPolicy:
+				_, err = k.NetworkingV1().NetworkPolicies(ns).Create(ctx, o, metav1.CreateOptions{})
+			default:
+				err = fmt.Errorf("unsupported object type %T", obj)
+			}
+			if err != nil && !apierrors.IsAlreadyExists(err) {
+				errs[i] = fmt.Errorf("create %T %s/%s: %w", obj, ns, obj.GetName(), err)
+			}
+		})
 	}
-	return nil
+	wg.Wait()
+	return errors.Join(errs...)
 }
 
 func createIgnoringExists(_ context.Context, create func() error) error {

@@ -44,7 +44,9 @@ type Store interface {
 	ListSecurityConfigurations(ctx context.Context, f TimeFilter) ([]SecurityConfiguration, string, error)
 
 	// UpdateTags adds set and removes remove on the resource, returning its tags afterwards.
-	UpdateTags(ctx context.Context, ref ResourceRef, set map[string]string, remove []string) (map[string]string, error)
+	// check, when not nil, sees the tags as they would be, in the same transaction, and an
+	// error from it aborts the change: a limit it enforces holds against concurrent calls.
+	UpdateTags(ctx context.Context, ref ResourceRef, set map[string]string, remove []string, check func(after map[string]string) error) (map[string]string, error)
 }
 
 // Idempotency binds a clientToken to the hash of the request it came with. A zero Token

@@ -390,7 +390,7 @@ var tables = map[jobs.ResourceKind]struct{ table, kind string }{
 }
 
 // UpdateTags implements jobs.Store. With nothing to set or remove it only reads.
-func (s *SQLite) UpdateTags(ctx context.Context, ref jobs.ResourceRef, set map[string]string, remove []string) (map[string]string, error) {
+func (s *SQLite) UpdateTags(ctx context.Context, ref jobs.ResourceRef, set map[string]string, remove []string, check func(map[string]string) error) (map[string]string, error) {
 	t, ok := tables[ref.Kind]
 	if !ok {
 		return nil, fmt.Errorf("tags: unknown resource kind %q", ref.Kind)
@@ -417,6 +417,11 @@ func (s *SQLite) UpdateTags(ctx context.Context, ref jobs.ResourceRef, set map[s
 		}
 		for _, k := range remove {
 			delete(tags, k)
+		}
+		if check != nil {
+			if err := check(tags); err != nil {
+				return nil, err
+			}
 		}
 		if len(tags) == 0 {
 			delete(m, "tags")

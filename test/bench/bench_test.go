@@ -2,42 +2,26 @@ package bench_test
 
 import (
 	"context"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
-	"sort"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/emrcontainers"
 	emrtypes "github.com/aws/aws-sdk-go-v2/service/emrcontainers/types"
-	corev1 "k8s.io/api/core/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/informers"
-	"k8s.io/client-go/kubernetes"
-	"k8s.io/client-go/rest"
-	"k8s.io/client-go/tools/cache"
 	"k8s.io/klog/v2"
 
 	"github.com/sparkplane/sparkplane/internal/config"
-	"github.com/sparkplane/sparkplane/internal/controller"
 	"github.com/sparkplane/sparkplane/internal/dev/apitest"
 	"github.com/sparkplane/sparkplane/internal/dev/testenv"
-	"github.com/sparkplane/sparkplane/internal/jobs"
-	"github.com/sparkplane/sparkplane/internal/release"
-	"github.com/sparkplane/sparkplane/internal/spark"
-	"github.com/sparkplane/sparkplane/internal/submission"
-	"github.com/sparkplane/sparkplane/internal/wellknown"
+	"github.com/sparkplane/sparkplane/test/bench/benchkit"
 )
 
 // The driver emulator is off: these benchmarks measure how fast driver objects reach the API
@@ -63,6 +47,9 @@ const (
 	entryPoint = "local:///opt/spark/examples/jars/spark-examples.jar"
 	params     = "--class org.apache.spark.examples.SparkPi --conf spark.executor.instances=2 --conf spark.executor.memory=1g"
 )
+
+// piJob is the SparkPi example every experiment and the raw baseline use.
+var piJob = benchkit.Job{Provider: providerID, RoleArn: roleArn, Release: release6, EntryPoint: entryPoint, Params: params, Args: []string{"10"}}
 
 // namespaces numbers the namespaces of the experiments: every run, also with -count, starts in
 // a namespace of its own.
@@ -94,12 +81,12 @@ func benchRawClientGo(b *testing.B) float64 {
 	sum := 0.0
 	for range b.N {
 		ns := namespace("raw")
-		plans := rawPlans(b, ns, *flagJobs)
-		client := fastClient(b, env.Config)
-		ensureRawAccess(b, client, plans[0])
-		b.ReportMetric(float64(objectBytes(b, plans[0].Objects)), "bytes/job")
-		w := watchObjects(b, env.Config, ns, len(plans))
-		cpu := startCPU(b, env)
+		plans := benchkit.RawPlans(b, ns, *flagJobs, piJob)
+		client := benchkit.FastClient(b, env.Config)
+		benchkit.EnsureRawAccess(b, client, plans[0])
+		b.ReportMetric(float64(benchkit.ObjectBytes(b, plans[0].Objects)), "bytes/job")
+		w := benchkit.WatchObjects(b, env.Config, ns, len(plans))
+		cpu := benchkit.StartCPU(b, filepath.Join(env.Dir, "kwok"))
 
 		var next atomic.Int64
 		var wg sync.WaitGroup
@@ -114,7 +101,7 @@ func benchRawClientGo(b *testing.B) float64 {
 					if j >= int64(len(plans)) {
 						return
 					}
-					if err := createObjects(b.Context(), client, plans[j]); err != nil {
+					if err := benchkit.CreateObjects(b.Context(), client, plans[j]); err != nil {
 						errs <- err
 						return
 					}
@@ -127,8 +114,8 @@ func benchRawClientGo(b *testing.B) float64 {
 		for err := range errs {
 			b.Fatal(err)
 		}
-		_, all := w.wait(b)
-		cpu.report(b, len(plans))
+		_, all := w.Wait(b, *flagWaitObjects)
+		cpu.Report(b, len(plans))
 		rate := float64(len(plans)) / all.Sub(start).Seconds()
 		sum += rate
 		b.ReportMetric(float64(len(plans))/created.Seconds(), "created/s")
@@ -149,8 +136,8 @@ func benchSparkplane(b *testing.B, raw float64) {
 		ns := namespace("burst")
 		srv := startServer(b, env.Kubeconfig)
 		vc := srv.virtualCluster(b, ns)
-		w := watchObjects(b, env.Config, ns, *flagJobs)
-		cpu := startCPU(b, env)
+		w := benchkit.WatchObjects(b, env.Config, ns, *flagJobs)
+		cpu := benchkit.StartCPU(b, filepath.Join(env.Dir, "kwok"))
 
 		submitted := make([]time.Time, *flagJobs)
 		ids := make([]string, *flagJobs)
@@ -183,8 +170,8 @@ func benchSparkplane(b *testing.B, raw float64) {
 		for err := range errs {
 			b.Fatal(err)
 		}
-		pods, all := w.wait(b)
-		cpu.report(b, *flagJobs)
+		pods, all := w.Wait(b, *flagWaitObjects)
+		cpu.Report(b, *flagJobs)
 		podRate := float64(*flagJobs) / pods.Sub(start).Seconds()
 		allRate := float64(*flagJobs) / all.Sub(start).Seconds()
 		b.ReportMetric(float64(*flagJobs)/accepted.Seconds(), "accepted/s")
@@ -193,9 +180,9 @@ func benchSparkplane(b *testing.B, raw float64) {
 		if raw > 0 {
 			b.ReportMetric(allRate/raw, "ratio_vs_raw")
 		}
-		lat := w.latencies(b, ids, submitted)
-		b.ReportMetric(percentile(lat, 0.50), "p50_ms")
-		b.ReportMetric(percentile(lat, 0.99), "p99_ms")
+		lat := w.Latencies(b, ids, submitted)
+		b.ReportMetric(benchkit.Percentile(lat, 0.50), "p50_ms")
+		b.ReportMetric(benchkit.Percentile(lat, 0.99), "p99_ms")
 	}
 }
 
@@ -211,7 +198,7 @@ func BenchmarkLatency(b *testing.B) {
 		srv := startServer(b, env.Kubeconfig)
 		vc := srv.virtualCluster(b, ns)
 		n := int(*flagRate * flagDuration.Seconds())
-		w := watchObjects(b, env.Config, ns, n)
+		w := benchkit.WatchObjects(b, env.Config, ns, n)
 
 		submitted := make([]time.Time, n)
 		calls := make([]float64, n)
@@ -233,7 +220,7 @@ func BenchmarkLatency(b *testing.B) {
 					errs <- err
 					return
 				}
-				calls[j] = ms(time.Since(submitted[j]))
+				calls[j] = benchkit.Ms(time.Since(submitted[j]))
 				ids[j] = id
 			}()
 		}
@@ -243,13 +230,13 @@ func BenchmarkLatency(b *testing.B) {
 		for err := range errs {
 			b.Fatal(err)
 		}
-		w.wait(b)
-		lat := w.latencies(b, ids, submitted)
-		b.ReportMetric(percentile(lat, 0.50), "p50_ms")
-		b.ReportMetric(percentile(lat, 0.99), "p99_ms")
-		b.ReportMetric(percentile(lat, 1), "max_ms")
-		b.ReportMetric(percentile(calls, 0.50), "call_p50_ms")
-		b.ReportMetric(percentile(calls, 0.99), "call_p99_ms")
+		w.Wait(b, *flagWaitObjects)
+		lat := w.Latencies(b, ids, submitted)
+		b.ReportMetric(benchkit.Percentile(lat, 0.50), "p50_ms")
+		b.ReportMetric(benchkit.Percentile(lat, 0.99), "p99_ms")
+		b.ReportMetric(benchkit.Percentile(lat, 1), "max_ms")
+		b.ReportMetric(benchkit.Percentile(calls, 0.50), "call_p50_ms")
+		b.ReportMetric(benchkit.Percentile(calls, 0.99), "call_p99_ms")
 	}
 }
 
@@ -328,321 +315,4 @@ func (s *server) start(ctx context.Context, vc string) (string, error) {
 		return "", fmt.Errorf("StartJobRun: %w", err)
 	}
 	return *out.Id, nil
-}
-
-// rawPlans builds n jobs' objects with sparkplane's own planner (so spark.Build makes them
-// exactly as the server does), for job run ids that only the baseline uses.
-func rawPlans(b *testing.B, ns string, n int) []*controller.Plan {
-	b.Helper()
-	planner := &submission.Planner{Releases: release.Default(), CreateNamespaces: map[string]bool{providerID: true}}
-	vc := jobs.VirtualCluster{ID: "rawbaselinevirtualcluster", Name: ns, State: jobs.VirtualClusterState("RUNNING"),
-		ContainerProvider: jobs.ContainerProvider{Type: "EKS", ID: providerID,
-			Info: &jobs.ContainerInfo{EKSInfo: &jobs.EKSInfo{Namespace: ns}}}}
-	plans := make([]*controller.Plan, n)
-	for i := range plans {
-		run := jobs.JobRun{ID: fmt.Sprintf("0000000raw%09d", i), Name: "pi", VirtualClusterID: vc.ID,
-			State: jobs.StatePending, ExecutionRoleArn: roleArn, ReleaseLabel: release6, CreatedAt: time.Now(),
-			JobDriver: jobs.JobDriver{SparkSubmitJobDriver: &jobs.SparkSubmitJobDriver{
-				EntryPoint: entryPoint, EntryPointArguments: []string{"10"}, SparkSubmitParameters: params}}}
-		p, err := planner.Plan(b.Context(), run, vc, 1)
-		if err != nil {
-			b.Fatalf("plan raw job %s: %v", run.ID, err)
-		}
-		plans[i] = p
-	}
-	return plans
-}
-
-// ensureRawAccess creates what the server's controller ensures once per namespace before its
-// first driver: the namespace and the driver's service account (without which the API
-// server's admission refuses the pod).
-func ensureRawAccess(b *testing.B, k kubernetes.Interface, p *controller.Plan) {
-	b.Helper()
-	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: p.Namespace}}
-	if _, err := k.CoreV1().Namespaces().Create(b.Context(), ns, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
-		b.Fatalf("create namespace %s: %v", p.Namespace, err)
-	}
-	sa := &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: p.ServiceAccount, Namespace: p.Namespace}}
-	if _, err := k.CoreV1().ServiceAccounts(p.Namespace).Create(b.Context(), sa, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
-		b.Fatalf("create service account %s/%s: %v", p.Namespace, p.ServiceAccount, err)
-	}
-}
-
-// createObjects creates one job's objects in the order the controller does: the driver pod,
-// then its dependents with the pod's UID in their owner references.
-func createObjects(ctx context.Context, k kubernetes.Interface, p *controller.Plan) error {
-	pod, err := k.CoreV1().Pods(p.Namespace).Create(ctx, p.Objects.DriverPod, metav1.CreateOptions{})
-	if err != nil {
-		return fmt.Errorf("create driver pod %s/%s: %w", p.Namespace, p.Objects.DriverPod.Name, err)
-	}
-	p.Objects.SetDriverUID(pod.UID)
-	for _, obj := range p.Objects.Dependents() {
-		switch o := obj.(type) {
-		case *corev1.ConfigMap:
-			_, err = k.CoreV1().ConfigMaps(p.Namespace).Create(ctx, o, metav1.CreateOptions{})
-		case *corev1.Service:
-			_, err = k.CoreV1().Services(p.Namespace).Create(ctx, o, metav1.CreateOptions{})
-		default:
-			err = fmt.Errorf("the baseline creates ConfigMaps and Services only, got %T", obj)
-		}
-		if err != nil {
-			return fmt.Errorf("create %T %s/%s: %w", obj, p.Namespace, obj.GetName(), err)
-		}
-	}
-	return nil
-}
-
-// objectBytes is the JSON size of one job's objects, to show both sides send the same load.
-func objectBytes(b *testing.B, o *spark.Objects) int {
-	b.Helper()
-	n := 0
-	for _, obj := range append([]spark.OwnedObject{o.DriverPod}, o.Dependents()...) {
-		data, err := json.Marshal(obj)
-		if err != nil {
-			b.Fatal(err)
-		}
-		n += len(data)
-	}
-	return n
-}
-
-// fastClient is a client of the test cluster with the server's client-side rate limits.
-func fastClient(b *testing.B, rc *rest.Config) kubernetes.Interface {
-	b.Helper()
-	c := rest.CopyConfig(rc)
-	c.QPS, c.Burst = 500, 1000
-	k, err := kubernetes.NewForConfig(c)
-	if err != nil {
-		b.Fatal(err)
-	}
-	return k
-}
-
-// objectWatch records, from informers in this process, the local time each driver pod of a
-// namespace is first seen (by job id), and when the namespace holds want driver pods,
-// Services and ConfigMaps owned by a pod.
-type objectWatch struct {
-	want int
-	mu   sync.Mutex
-	pods map[string]time.Time
-	// owned counts the Services and ConfigMaps owned by a driver pod.
-	svcs, cms       map[string]bool
-	podsAt, allAt   time.Time
-	podsDone, alldn chan struct{}
-}
-
-func watchObjects(b *testing.B, rc *rest.Config, ns string, want int) *objectWatch {
-	b.Helper()
-	w := &objectWatch{want: want, pods: map[string]time.Time{}, svcs: map[string]bool{}, cms: map[string]bool{},
-		podsDone: make(chan struct{}), alldn: make(chan struct{})}
-	k := fastClient(b, rc)
-	ctx, cancel := context.WithCancel(context.Background())
-	b.Cleanup(cancel)
-	podFactory := informers.NewSharedInformerFactoryWithOptions(k, 0, informers.WithNamespace(ns),
-		informers.WithTweakListOptions(func(o *metav1.ListOptions) { o.LabelSelector = wellknown.DriverSelector }))
-	depFactory := informers.NewSharedInformerFactoryWithOptions(k, 0, informers.WithNamespace(ns))
-	add := func(f func(obj any)) cache.ResourceEventHandlerFuncs {
-		return cache.ResourceEventHandlerFuncs{AddFunc: f}
-	}
-	handlers := []struct {
-		inf cache.SharedIndexInformer
-		h   cache.ResourceEventHandler
-	}{
-		{podFactory.Core().V1().Pods().Informer(), add(func(obj any) {
-			if p, ok := obj.(*corev1.Pod); ok {
-				w.seenPod(p.Labels[wellknown.LabelJobID])
-			}
-		})},
-		{depFactory.Core().V1().Services().Informer(), add(func(obj any) { w.seenDependent(obj, w.svcs) })},
-		{depFactory.Core().V1().ConfigMaps().Informer(), add(func(obj any) { w.seenDependent(obj, w.cms) })},
-	}
-	for _, h := range handlers {
-		if _, err := h.inf.AddEventHandler(h.h); err != nil {
-			b.Fatal(err)
-		}
-	}
-	podFactory.Start(ctx.Done())
-	depFactory.Start(ctx.Done())
-	for typ, ok := range podFactory.WaitForCacheSync(ctx.Done()) {
-		if !ok {
-			b.Fatalf("watch %v in %s did not sync", typ, ns)
-		}
-	}
-	for typ, ok := range depFactory.WaitForCacheSync(ctx.Done()) {
-		if !ok {
-			b.Fatalf("watch %v in %s did not sync", typ, ns)
-		}
-	}
-	return w
-}
-
-func (w *objectWatch) seenPod(jobID string) {
-	now := time.Now()
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if _, ok := w.pods[jobID]; ok || jobID == "" {
-		return
-	}
-	w.pods[jobID] = now
-	if len(w.pods) == w.want {
-		w.podsAt = now
-		close(w.podsDone)
-	}
-	w.checkAll(now)
-}
-
-func (w *objectWatch) seenDependent(obj any, set map[string]bool) {
-	now := time.Now()
-	o, ok := obj.(metav1.Object)
-	if !ok {
-		return
-	}
-	owned := false
-	for _, ref := range o.GetOwnerReferences() {
-		owned = owned || ref.Kind == "Pod"
-	}
-	if !owned {
-		return // kube-root-ca.crt and anything else not created for a driver
-	}
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	set[o.GetName()] = true
-	w.checkAll(now)
-}
-
-// checkAll closes alldn once every kind has reached want; w.mu is held.
-func (w *objectWatch) checkAll(now time.Time) {
-	if w.allAt.IsZero() && len(w.pods) >= w.want && len(w.svcs) >= w.want && len(w.cms) >= w.want {
-		w.allAt = now
-		close(w.alldn)
-	}
-}
-
-// wait blocks until every object exists and returns when the last driver pod and the last
-// object of any kind arrived.
-func (w *objectWatch) wait(b *testing.B) (pods, all time.Time) {
-	b.Helper()
-	select {
-	case <-w.alldn:
-	case <-time.After(*flagWaitObjects):
-		w.mu.Lock()
-		defer w.mu.Unlock()
-		b.Fatalf("after %s: %d driver pods, %d services, %d config maps of %d jobs", *flagWaitObjects, len(w.pods), len(w.svcs), len(w.cms), w.want)
-	}
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.podsAt, w.allAt
-}
-
-// latencies returns, in ms, each job's time from its submission to its driver pod's ADDED
-// event.
-func (w *objectWatch) latencies(b *testing.B, ids []string, submitted []time.Time) []float64 {
-	b.Helper()
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	out := make([]float64, len(ids))
-	for i, id := range ids {
-		at, ok := w.pods[id]
-		if !ok {
-			b.Fatalf("no driver pod seen for job run %s", id)
-		}
-		out[i] = ms(at.Sub(submitted[i]))
-	}
-	return out
-}
-
-func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
-
-// percentile returns the p-quantile (0..1) of v by the nearest-rank method; v is sorted in
-// place.
-func percentile(v []float64, p float64) float64 {
-	sort.Float64s(v)
-	return v[int(p*float64(len(v)-1))]
-}
-
-// cpuMeter measures the CPU time this process (the server, its controller and the benchmark's
-// clients) and the cluster's control plane (kube-apiserver, etcd, kube-scheduler,
-// kube-controller-manager, read from /proc by the pid files kwokctl keeps) spend during an
-// experiment. On 2 cores they compete for the same CPUs, so where the time goes matters.
-type cpuMeter struct {
-	pids  map[string]int
-	self  time.Duration
-	start map[string]time.Duration
-}
-
-func startCPU(b *testing.B, env *testenv.Env) *cpuMeter {
-	b.Helper()
-	m := &cpuMeter{pids: map[string]int{}, start: map[string]time.Duration{}}
-	files, _ := filepath.Glob(filepath.Join(env.Dir, "kwok", "clusters", "*", "pids", "*.pid"))
-	for _, f := range files {
-		data, err := os.ReadFile(f)
-		if err != nil {
-			continue
-		}
-		pid, err := strconv.Atoi(strings.TrimSpace(string(data)))
-		if err != nil {
-			continue
-		}
-		name := strings.TrimSuffix(filepath.Base(f), ".pid")
-		if t, ok := procCPU(pid); ok {
-			m.pids[name], m.start[name] = pid, t
-		}
-	}
-	if len(m.pids) == 0 {
-		b.Logf("no control-plane pid files under %s: reporting this process's CPU only", env.Dir)
-	}
-	m.self = selfCPU()
-	return m
-}
-
-// report adds cpu_ms/job for this process and for each control-plane component.
-func (m *cpuMeter) report(b *testing.B, jobs int) {
-	b.Helper()
-	perJob := func(d time.Duration) float64 { return ms(d) / float64(jobs) }
-	b.ReportMetric(perJob(selfCPU()-m.self), "proc_cpu_ms/job")
-	var total time.Duration
-	for name, pid := range m.pids {
-		if t, ok := procCPU(pid); ok {
-			total += t - m.start[name]
-			if name == "kube-apiserver" || name == "etcd" {
-				b.ReportMetric(perJob(t-m.start[name]), strings.TrimPrefix(name, "kube-")+"_cpu_ms/job")
-			}
-		}
-	}
-	if len(m.pids) > 0 {
-		b.ReportMetric(perJob(total), "cluster_cpu_ms/job")
-	}
-}
-
-// selfCPU is this process's user and system CPU time so far.
-func selfCPU() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
-// procCPU is a process's user and system CPU time from /proc/<pid>/stat (in clock ticks of
-// 1/100 s, the value of USER_HZ on Linux).
-func procCPU(pid int) (time.Duration, bool) {
-	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return 0, false
-	}
-	// The command name (field 2) may hold spaces; the fields after it start past its ')'.
-	i := strings.LastIndexByte(string(data), ')')
-	if i < 0 {
-		return 0, false
-	}
-	f := strings.Fields(string(data[i+1:]))
-	if len(f) < 13 {
-		return 0, false
-	}
-	utime, err1 := strconv.ParseInt(f[11], 10, 64)
-	stime, err2 := strconv.ParseInt(f[12], 10, 64)
-	if err1 != nil || err2 != nil {
-		return 0, false
-	}
-	return time.Duration(utime+stime) * 10 * time.Millisecond, true
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -332,23 +333,52 @@ func testTags(t *testing.T, s jobs.Store) {
 	must(s.CreateVirtualCluster(ctx(t), vc("g1", "n", base), jobs.Idempotency{}))(t)
 	must(s.CreateJobRun(ctx(t), JobRun("gj", "g1", "n", jobs.StatePending, base), jobs.Idempotency{}))(t)
 	for _, ref := range []jobs.ResourceRef{{Kind: jobs.KindVirtualCluster, ID: "g1"}, {Kind: jobs.KindJobRun, ID: "gj"}} {
-		tags := must(s.UpdateTags(ctx(t), ref, map[string]string{"a": "1", "b": "2"}, nil))(t)
+		tags := must(s.UpdateTags(ctx(t), ref, map[string]string{"a": "1", "b": "2"}, nil, nil))(t)
 		if tags["a"] != "1" || tags["b"] != "2" {
 			t.Fatalf("%v after set: %v", ref, tags)
 		}
-		tags = must(s.UpdateTags(ctx(t), ref, nil, []string{"a", "missing"}))(t)
+		tags = must(s.UpdateTags(ctx(t), ref, nil, []string{"a", "missing"}, nil))(t)
 		if _, ok := tags["a"]; ok || tags["b"] != "2" {
 			t.Fatalf("%v after remove: %v", ref, tags)
 		}
-		if read := must(s.UpdateTags(ctx(t), ref, nil, nil))(t); fmt.Sprint(read) != fmt.Sprint(tags) {
+		if read := must(s.UpdateTags(ctx(t), ref, nil, nil, nil))(t); fmt.Sprint(read) != fmt.Sprint(tags) {
 			t.Fatalf("%v read %v, want %v", ref, read, tags)
 		}
 	}
 	if vc := must(s.GetVirtualCluster(ctx(t), "g1"))(t); vc.Tags["team"] != "data" || vc.Tags["b"] != "2" {
 		t.Fatalf("virtual cluster tags %v", vc.Tags)
 	}
-	if _, err := s.UpdateTags(ctx(t), jobs.ResourceRef{Kind: jobs.KindJobTemplate, ID: "none"}, map[string]string{"a": "b"}, nil); !errors.Is(err, jobs.ErrNotFound) {
+	if _, err := s.UpdateTags(ctx(t), jobs.ResourceRef{Kind: jobs.KindJobTemplate, ID: "none"}, map[string]string{"a": "b"}, nil, nil); !errors.Is(err, jobs.ErrNotFound) {
 		t.Fatalf("tagging a missing resource: %v", err)
+	}
+
+	// A limit the check enforces holds when calls race: 20 concurrent calls each adding two
+	// new tags to a resource limited to 10 leave at most 10, and the refused ones change
+	// nothing.
+	ref := jobs.ResourceRef{Kind: jobs.KindVirtualCluster, ID: "g1"}
+	must(s.UpdateTags(ctx(t), ref, nil, []string{"b", "team"}, nil))(t)
+	limit := errors.New("over the limit")
+	var wg sync.WaitGroup
+	var refused atomic.Int32
+	for i := range 20 {
+		wg.Go(func() {
+			_, err := s.UpdateTags(ctx(t), ref, map[string]string{fmt.Sprintf("k%da", i): "v", fmt.Sprintf("k%db", i): "v"}, nil,
+				func(after map[string]string) error {
+					if len(after) > 10 {
+						return limit
+					}
+					return nil
+				})
+			if errors.Is(err, limit) {
+				refused.Add(1)
+			} else if err != nil {
+				t.Errorf("concurrent tag: %v", err)
+			}
+		})
+	}
+	wg.Wait()
+	if tags := must(s.UpdateTags(ctx(t), ref, nil, nil, nil))(t); len(tags) != 10 || refused.Load() != 15 {
+		t.Fatalf("after 20 racing calls of 2 tags under a limit of 10: %d tags, %d refused (want 10 and 15)", len(tags), refused.Load())
 	}
 }
 
