@@ -32,18 +32,21 @@
 //     every other character outside [a-z0-9-] (KubernetesConf.getResourceNamePrefix). The
 //     driver container's blockmanager port falls back to spark.blockManager.port from 3.1.2
 //     on (SPARK-35493, BasicDriverFeatureStep; v3.1.1 does not).
-//   - 3.2 (v3.2.0, v3.2.1-rc1; their k8s trees are identical): ConfigMaps are immutable, the
-//     Service and on-demand PVCs carry spark-app-selector, and the resource prefix replaces
-//     every character outside [a-z0-9-] with '-'.
-//   - 3.3 (v3.3.0): the driver gains the spark-version and spark-app-name labels; the
-//     spark.properties ConfigMap carries its namespace in metadata and as a data key
-//     (KubernetesClientApplication, KubernetesClientUtils); SparkSubmit writes
-//     spark.app.submitTime (SPARK-37863); spark.kubernetes.driver.scheduler.name,
-//     spark.kubernetes.scheduler.name, spark.kubernetes.driver.node.selector.* and
-//     spark.driver.memoryOverheadFactor take effect, {{APP_ID}} is substituted in driver
-//     annotations, and spark.kubernetes.memoryOverheadFactor may be 1 or more (before 3.3 it
-//     had to stay below 1). The ConfigMap size limit drops from 1.5 MiB to 1 MiB in 3.3.2,
-//     the prefix loses a leading '-' in 3.3.2 and a leading digit becomes 'x' in 3.3.3.
+//   - 3.2 (v3.2.0, v3.2.1-rc1; their k8s trees are identical): ConfigMaps are immutable
+//     (SPARK-35443), the Service and on-demand PVCs carry spark-app-selector (SPARK-35131,
+//     SPARK-35182), and the resource prefix replaces every character outside [a-z0-9-] with
+//     '-' (SPARK-35969).
+//   - 3.3 (v3.3.0): the driver gains the spark-version and spark-app-name labels
+//     (SPARK-37339, SPARK-36566); the spark.properties ConfigMap carries its namespace in
+//     metadata and as a data key (SPARK-37713; KubernetesClientApplication,
+//     KubernetesClientUtils); SparkSubmit writes spark.app.submitTime (SPARK-37863);
+//     spark.kubernetes.driver.scheduler.name and spark.kubernetes.scheduler.name
+//     (SPARK-36059), spark.kubernetes.driver.node.selector.* (SPARK-36075) and
+//     spark.driver.memoryOverheadFactor (SPARK-38194) take effect, {{APP_ID}} is substituted
+//     in driver annotations (SPARK-38383), and spark.kubernetes.memoryOverheadFactor may be 1
+//     or more (SPARK-37611; before 3.3 it had to stay below 1). The ConfigMap size limit drops
+//     from 1.5 MiB to 1 MiB in 3.3.2, the prefix loses a leading '-' in 3.3.2 and a leading
+//     digit becomes 'x' in 3.3.3.
 //   - 3.4 and later: Service IP families and labels (3.4), ReadWriteOncePod claims (3.4.3,
 //     3.5.1), the executor Hadoop ConfigMap name (3.5), {{APP_ID}} in labels, minimum memory
 //     overhead and volume labels (4.0), the Spark Connect port (4.1) and the NetworkPolicy
