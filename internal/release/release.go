@@ -12,6 +12,8 @@ import (
 	"sync"
 
 	"sigs.k8s.io/yaml"
+
+	"github.com/sparkplane/sparkplane/internal/spark"
 )
 
 //go:embed catalog.yaml
@@ -24,13 +26,20 @@ type Release struct {
 	// Canonical is the catalog entry's main label; it equals Label unless Label is an alias.
 	Canonical string
 	// SparkVersion is the open-source Spark version, "MAJOR.MINOR.PATCH", the driver objects
-	// are built for.
+	// are built for: for an EMR label, the version the EMR release ships.
 	SparkVersion string
 	// Image is the container image of the driver and executors unless
-	// spark.kubernetes.container.image overrides it.
+	// spark.kubernetes.container.image overrides it. It is empty for a release sparkplane
+	// cannot run (Supported is false).
 	Image string
-	// Note explains a mapping that is not one to one (an EMR label on a nearer Spark version).
+	// Note explains a mapping that is not one to one (an image of a nearby version, a value
+	// that could not be confirmed, a release sparkplane cannot run).
 	Note string
+	// Source is where the mapping was read (an AWS release-notes URL for EMR labels).
+	Source string
+	// Supported reports whether the driver builder supports SparkVersion. Lookup refuses a
+	// release that is not; it stays in the catalog so the refusal can say why.
+	Supported bool
 }
 
 // Catalog maps release labels to releases. It is immutable after construction and safe for
@@ -51,20 +60,14 @@ type entry struct {
 	Label        string   `json:"label"`
 	Aliases      []string `json:"aliases,omitempty"`
 	SparkVersion string   `json:"sparkVersion"`
-	Image        string   `json:"image"`
+	Image        string   `json:"image,omitempty"`
 	Note         string   `json:"note,omitempty"`
+	Source       string   `json:"source,omitempty"`
 }
-
-// MinSparkVersion and MaxSparkMajor bound the Spark versions a catalog may name: the driver
-// builder reproduces spark-submit from 3.3.0 on, up to the 4.x line.
-const (
-	MinSparkVersion = "3.3.0"
-	MaxSparkMajor   = 4
-)
 
 var (
 	reLabel   = regexp.MustCompile(`^[.\-_/A-Za-z0-9]{1,64}$`)
-	reVersion = regexp.MustCompile(`^([0-9]+)\.([0-9]+)\.([0-9]+)$`)
+	reVersion = regexp.MustCompile(`^(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)$`)
 	reImage   = regexp.MustCompile(`^[^\s]+$`)
 )
 
@@ -106,7 +109,7 @@ func Parse(data []byte, source string) (*Catalog, error) {
 func parse(data []byte, source string, defaults *Catalog) (*Catalog, error) {
 	var f file
 	if err := yaml.UnmarshalStrict(data, &f); err != nil {
-		return nil, &ValidationError{Source: source, Entry: -1, Field: "(file)", Rule: "must be YAML or JSON of the shape {includeDefaults, releases: [{label, aliases, sparkVersion, image, note}]}: " + err.Error()}
+		return nil, &ValidationError{Source: source, Entry: -1, Field: "(file)", Rule: "must be YAML or JSON of the shape {includeDefaults, releases: [{label, aliases, sparkVersion, image, note, source}]}: " + err.Error()}
 	}
 	if len(f.Releases) == 0 {
 		return nil, &ValidationError{Source: source, Entry: -1, Field: "releases", Rule: "must list at least one release"}
@@ -128,7 +131,8 @@ func parse(data []byte, source string, defaults *Catalog) (*Catalog, error) {
 				return nil, &ValidationError{Source: source, Entry: i, Label: e.Label, Field: "label", Rule: fmt.Sprintf("%q is already defined by releases[%d]; labels and aliases must be unique", l, j)}
 			}
 			own[l] = i
-			c.byLabel[l] = Release{Label: l, Canonical: e.Label, SparkVersion: e.SparkVersion, Image: e.Image, Note: e.Note}
+			c.byLabel[l] = Release{Label: l, Canonical: e.Label, SparkVersion: e.SparkVersion, Image: e.Image,
+				Note: e.Note, Source: e.Source, Supported: spark.CheckVersion(e.SparkVersion) == nil}
 		}
 	}
 	for l := range c.byLabel {
@@ -150,8 +154,17 @@ func (e entry) validate() *ValidationError {
 			return bad(fmt.Sprintf("aliases[%d]", k), fmt.Sprintf("%q must be 1 to 64 characters of letters, digits, '.', '-', '_' or '/'", a))
 		}
 	}
-	if !SupportedSparkVersion(e.SparkVersion) {
-		return bad("sparkVersion", fmt.Sprintf("%q must be MAJOR.MINOR.PATCH between %s and %d.x", e.SparkVersion, MinSparkVersion, MaxSparkMajor))
+	if !reVersion.MatchString(e.SparkVersion) {
+		return bad("sparkVersion", fmt.Sprintf("%q must be MAJOR.MINOR.PATCH", e.SparkVersion))
+	}
+	// A release the builder cannot run may be listed so that its label is refused with the
+	// reason instead of as unknown; it must then have no image, which also keeps a typo in
+	// the version of a runnable release from passing unnoticed.
+	if spark.CheckVersion(e.SparkVersion) != nil {
+		if e.Image != "" {
+			return bad("sparkVersion", fmt.Sprintf("%q is not supported (sparkplane builds drivers for %s); list a release sparkplane cannot run without an image, so that its label is refused with this reason", e.SparkVersion, spark.SupportedRange()))
+		}
+		return nil
 	}
 	if !reImage.MatchString(e.Image) {
 		return bad("image", fmt.Sprintf("%q must be a non-empty image reference without spaces", e.Image))
@@ -159,28 +172,28 @@ func (e entry) validate() *ValidationError {
 	return nil
 }
 
-// SupportedSparkVersion reports whether v is a MAJOR.MINOR.PATCH version the driver builder
-// supports (3.3.0 up to the last 4.x).
-func SupportedSparkVersion(v string) bool {
-	m := reVersion.FindStringSubmatch(v)
-	if m == nil {
-		return false
-	}
-	major, _ := strconv.Atoi(m[1])
-	minor, _ := strconv.Atoi(m[2])
-	return (major == 3 && minor >= 3) || (major > 3 && major <= MaxSparkMajor)
-}
-
-// Lookup resolves label. An unknown label gives an *UnknownLabelError that says how to find
-// the valid ones.
+// Lookup resolves label. An unknown label gives an *UnknownLabelError listing the nearest
+// valid labels; a release whose Spark version the driver builder does not support gives the
+// Release with an *UnsupportedReleaseError naming the supported range.
 func (c *Catalog) Lookup(label string) (Release, error) {
-	if r, ok := c.byLabel[label]; ok {
-		return r, nil
+	r, ok := c.byLabel[label]
+	if !ok {
+		return Release{}, &UnknownLabelError{Label: label, Suggestions: c.nearest(label, false)}
 	}
-	return Release{}, &UnknownLabelError{Label: label, Suggestions: c.similar(label)}
+	if !r.Supported {
+		return r, &UnsupportedReleaseError{Label: label, SparkVersion: r.SparkVersion, Suggestions: c.nearest(label, true)}
+	}
+	return r, nil
 }
 
-// Known reports whether label is in the catalog.
+// Check is Lookup for a caller that only needs to know whether a job run with label can be
+// accepted, and why not.
+func (c *Catalog) Check(label string) error {
+	_, err := c.Lookup(label)
+	return err
+}
+
+// Known reports whether label is in the catalog, runnable or not (see Check).
 func (c *Catalog) Known(label string) bool {
 	_, ok := c.byLabel[label]
 	return ok
@@ -201,19 +214,40 @@ func (c *Catalog) Releases() []Release {
 	return out
 }
 
-// similar returns up to five labels of the same family and major.minor as label, to put in
-// an error message.
-func (c *Catalog) similar(label string) []string {
+// maxSuggestions bounds the labels an error message lists.
+const maxSuggestions = 5
+
+// nearest returns up to maxSuggestions labels of label's family whose versions are nearest
+// to label's, in catalog order, for an error message; supportedOnly keeps runnable releases
+// only. A query ending in -latest gets -latest aliases where the catalog has them, so the
+// suggestion is the form the caller was using.
+func (c *Catalog) nearest(label string, supportedOnly bool) []string {
 	fam, ver := splitLabel(label)
-	var out []string
+	if len(ver) == 0 {
+		return nil
+	}
+	latest := strings.HasSuffix(label, "-latest")
+	var cands []string
 	for _, l := range c.labels {
 		f, v := splitLabel(l)
-		if f == fam && len(ver) > 0 && len(v) > 0 && ver[0] == v[0] && !strings.HasSuffix(l, "-latest") {
+		r := c.byLabel[l]
+		if f != fam || len(v) == 0 || strings.HasSuffix(l, "-latest") || r.Canonical != l || (supportedOnly && !r.Supported) {
+			continue
+		}
+		cands = append(cands, l)
+	}
+	// cands is in version order; the nearest are the ones around label's place in it.
+	at := sort.Search(len(cands), func(i int) bool { return !labelLess(cands[i], label) })
+	lo := max(0, min(at-(maxSuggestions-1)/2-1, len(cands)-maxSuggestions))
+	hi := min(len(cands), lo+maxSuggestions)
+	var out []string
+	for _, l := range cands[lo:hi] {
+		if latest && c.Known(l+"-latest") {
+			l += "-latest"
+		}
+		if l != label {
 			out = append(out, l)
 		}
-	}
-	if len(out) > 5 {
-		out = out[len(out)-5:]
 	}
 	return out
 }
@@ -249,7 +283,7 @@ var ErrUnknownLabel = errors.New("unknown release label")
 func (e *UnknownLabelError) Error() string {
 	msg := fmt.Sprintf("releaseLabel %q is not in the release catalog; valid labels look like spark-3.5.3, emr-7.2.0 or emr-7.2.0-latest and are listed by the server's release catalog (the embedded default, or the file configured as the release catalog)", e.Label)
 	if len(e.Suggestions) > 0 {
-		msg += "; similar labels: " + strings.Join(e.Suggestions, ", ")
+		msg += "; nearest valid labels: " + strings.Join(e.Suggestions, ", ")
 	}
 	return msg
 }
@@ -257,11 +291,46 @@ func (e *UnknownLabelError) Error() string {
 // Is makes errors.Is(err, ErrUnknownLabel) true.
 func (e *UnknownLabelError) Is(target error) bool { return target == ErrUnknownLabel }
 
-// splitLabel splits "emr-7.2.0-latest" into ("emr", [7 2 0]) for ordering and suggestions.
+// UnsupportedReleaseError is a release label the catalog holds whose Spark version the
+// driver builder does not support (an EMR release older than the oldest supported Spark).
+type UnsupportedReleaseError struct {
+	Label        string
+	SparkVersion string
+	// Suggestions are the nearest labels of the same family sparkplane can run.
+	Suggestions []string
+}
+
+// ErrUnsupportedRelease is matched by errors.Is for every *UnsupportedReleaseError.
+var ErrUnsupportedRelease = errors.New("release not supported")
+
+// Error says which input is wrong, why, and what is supported.
+func (e *UnsupportedReleaseError) Error() string {
+	msg := fmt.Sprintf("releaseLabel %q runs Apache Spark %s, which sparkplane cannot build drivers for: it supports %s", e.Label, e.SparkVersion, spark.SupportedRange())
+	if len(e.Suggestions) > 0 {
+		msg += "; nearest supported labels: " + strings.Join(e.Suggestions, ", ")
+	}
+	return msg
+}
+
+// Is makes errors.Is(err, ErrUnsupportedRelease) true.
+func (e *UnsupportedReleaseError) Is(target error) bool { return target == ErrUnsupportedRelease }
+
+// splitLabel splits "emr-7.2.0-latest" into ("emr", [7 2 0]) and "emr-spark-8.0.0" into
+// ("emr-spark", [8 0 0]) for ordering and suggestions: the family is everything before the
+// first '-' that starts the version.
 func splitLabel(l string) (string, []int) {
-	fam, rest, _ := strings.Cut(l, "-")
-	rest = strings.TrimSuffix(rest, "-latest")
+	l = strings.TrimSuffix(l, "-latest")
+	fam, rest := l, ""
+	for i := 0; i+1 < len(l); i++ {
+		if l[i] == '-' && l[i+1] >= '0' && l[i+1] <= '9' {
+			fam, rest = l[:i], l[i+1:]
+			break
+		}
+	}
 	var ver []int
+	if rest == "" {
+		return fam, ver
+	}
 	for _, p := range strings.Split(rest, ".") {
 		n, err := strconv.Atoi(p)
 		if err != nil {
@@ -299,6 +368,8 @@ func familyRank(f string) int {
 		return 0
 	case "emr":
 		return 1
+	case "emr-spark":
+		return 2
 	}
-	return 2
+	return 3
 }

@@ -117,7 +117,7 @@ func newBuilder(job Job) (*builder, error) {
 	b.svcName = driverServiceName(b.prefix, b.id.uniqueID)
 	b.cmName = configMapNameDriver(b.id.uniqueID)
 	b.owner = metav1.OwnerReference{APIVersion: "v1", Kind: "Pod", Name: b.podName, Controller: ptr(true)}
-	b.objs = &Objects{Namespace: job.Namespace, AppID: b.id.appID, ResourcePrefix: b.prefix}
+	b.objs = &Objects{Namespace: job.Namespace, AppID: b.id.appID, ResourcePrefix: b.prefix, SparkVersion: v.String()}
 	b.c["spark.kubernetes.driver.pod.name"] = b.podName
 	b.c["spark.app.id"] = b.id.appID
 	b.props = map[string]string{}
@@ -222,7 +222,10 @@ func (b *builder) resolveConf() error {
 	b.c["spark.submit.deployMode"] = "cluster"
 	b.c["spark.app.name"] = b.appName
 	b.c["spark.kubernetes.namespace"] = job.Namespace
-	if !job.SubmitTime.IsZero() {
+	// SparkSubmit records the submit time from 3.3.0 on (SPARK-37863); older drivers never
+	// see the key, so writing it would put a setting in spark.properties their spark-submit
+	// never wrote.
+	if !job.SubmitTime.IsZero() && b.v.atLeast(3, 3, 0) {
 		b.c["spark.app.submitTime"] = strconv.FormatInt(job.SubmitTime.UnixMilli(), 10)
 	}
 	if job.ServiceAccount != "" {

@@ -5,6 +5,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/sparkplane/sparkplane/internal/wellknown"
 	corev1 "k8s.io/api/core/v1"
@@ -256,59 +257,222 @@ func TestBuildDriverKinds(t *testing.T) {
 	}
 }
 
-func TestBuildVersions(t *testing.T) {
-	pvcConf := map[string]string{
+// TestBuildRulesPerLine builds the same job for one release of every supported Spark line
+// and checks the bits that differ between lines. Each column names the Spark change behind it
+// (see doc.go for where each rule was read).
+func TestBuildRulesPerLine(t *testing.T) {
+	conf := map[string]string{
 		"spark.kubernetes.driver.volumes.persistentVolumeClaim.data.mount.path":           "/data",
 		"spark.kubernetes.driver.volumes.persistentVolumeClaim.data.options.claimName":    "OnDemand",
 		"spark.kubernetes.driver.volumes.persistentVolumeClaim.data.options.storageClass": "gp3",
 		"spark.kubernetes.driver.volumes.persistentVolumeClaim.data.options.sizeLimit":    "10Gi",
+		"spark.kubernetes.driver.annotation.app":                                          "{{APP_ID}}",
+		"spark.kubernetes.driver.node.selector.pool":                                      "drivers",
+		"spark.kubernetes.node.selector.zone":                                             "a",
+		"spark.kubernetes.scheduler.name":                                                 "volcano",
+		"spark.kubernetes.hadoop.configMapName":                                           "hadoop",
+		"spark.driver.memoryOverheadFactor":                                               "0.5",
+		"spark.driver.minMemoryOverhead":                                                  "600m",
 	}
 	tests := []struct {
-		ver         string
-		legacy      bool
+		ver string
+		// 3.2: ConfigMaps immutable, Service and on-demand PVC labelled with the app id,
+		// resource names keep '_' as '-' instead of dropping it.
+		immutable, svcLabel, pvcLabel bool
+		prefix                        string
+		// 3.3: spark-version and spark-app-name labels, namespace in the spark.properties
+		// ConfigMap, spark.app.submitTime, driver scheduler name and node selector,
+		// {{APP_ID}} in annotations, spark.driver.memoryOverheadFactor.
+		v33Labels, cmNamespace, submitTime, scheduler, driverSelector, annotationAppID bool
+		memory                                                                         string
+		// 3.4: Service IP families; 3.4.3/3.5.1: ReadWriteOncePod; 3.5: executor Hadoop
+		// ConfigMap name; 4.1: Spark Connect port; 4.2: NetworkPolicy.
 		ipFamily    bool
 		accessMode  corev1.PersistentVolumeAccessMode
+		hadoopExec  bool
 		connectPort bool
 		netpol      bool
 	}{
-		{"3.3.0", false, false, corev1.ReadWriteOnce, false, false},
-		{"3.4.2", false, true, corev1.ReadWriteOnce, false, false},
-		{"3.4.3", false, true, corev1.ReadWriteOncePod, false, false},
-		{"3.5.0", false, true, corev1.ReadWriteOnce, false, false},
-		{"3.5.1", false, true, corev1.ReadWriteOncePod, false, false},
-		{"3.5.3", true, true, corev1.ReadWriteOnce, false, false},
-		{"4.0.4", false, true, corev1.ReadWriteOncePod, false, false},
-		{"4.1.0", false, true, corev1.ReadWriteOncePod, true, false},
-		{"4.2.0", false, true, corev1.ReadWriteOncePod, true, true},
+		{"3.1.2", false, false, false, "myapp-v2-", false, false, false, false, false, false, "1408Mi", false, corev1.ReadWriteOnce, false, false, false},
+		{"3.2.1", true, true, true, "my-app-v2-", false, false, false, false, false, false, "1408Mi", false, corev1.ReadWriteOnce, false, false, false},
+		{"3.3.0", true, true, true, "my-app-v2-", true, true, true, true, true, true, "1536Mi", false, corev1.ReadWriteOnce, false, false, false},
+		{"3.4.4", true, true, true, "my-app-v2-", true, true, true, true, true, true, "1536Mi", true, corev1.ReadWriteOncePod, false, false, false},
+		{"3.5.6", true, true, true, "my-app-v2-", true, true, true, true, true, true, "1536Mi", true, corev1.ReadWriteOncePod, true, false, false},
+		{"4.0.4", true, true, true, "my-app-v2-", true, true, true, true, true, true, "1624Mi", true, corev1.ReadWriteOncePod, true, false, false},
+		{"4.1.0", true, true, true, "my-app-v2-", true, true, true, true, true, true, "1624Mi", true, corev1.ReadWriteOncePod, true, true, false},
+		{"4.2.0", true, true, true, "my-app-v2-", true, true, true, true, true, true, "1624Mi", true, corev1.ReadWriteOncePod, true, true, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.ver, func(t *testing.T) {
 			j := minimalJob(tt.ver)
-			for k, v := range pvcConf {
+			j.AppName = "My_App.v2"
+			j.SubmitTime = time.Date(2024, 5, 6, 7, 8, 9, 0, time.UTC)
+			for k, v := range conf {
 				j.Conf[k] = v
 			}
-			if tt.legacy {
-				j.Conf["spark.kubernetes.legacy.useReadWriteOnceAccessMode"] = "true"
-			}
 			o := mustBuild(t, j)
+			pod := o.DriverPod
+			if o.SparkVersion != tt.ver {
+				t.Errorf("Objects.SparkVersion = %q, want %q", o.SparkVersion, tt.ver)
+			}
+			if !strings.HasPrefix(o.ResourcePrefix, tt.prefix) || !strings.HasPrefix(pod.Name, tt.prefix) {
+				t.Errorf("prefix = %q, pod %q, want %s<16 hex>", o.ResourcePrefix, pod.Name, tt.prefix)
+			}
+			if got := o.ConfigMap.Immutable != nil && *o.ConfigMap.Immutable; got != tt.immutable {
+				t.Errorf("spark.properties ConfigMap immutable = %v", o.ConfigMap.Immutable)
+			}
+			if got := o.Service.Labels[wellknown.LabelSparkAppSelector] == o.AppID; got != tt.svcLabel {
+				t.Errorf("Service labels = %v", o.Service.Labels)
+			}
+			if len(o.PVCs) != 1 {
+				t.Fatalf("PVCs = %+v", o.PVCs)
+			}
+			if got := o.PVCs[0].Labels[wellknown.LabelSparkAppSelector] == o.AppID; got != tt.pvcLabel {
+				t.Errorf("PVC labels = %v", o.PVCs[0].Labels)
+			}
+			if o.PVCs[0].Spec.AccessModes[0] != tt.accessMode {
+				t.Errorf("PVC access mode = %v, want %v", o.PVCs[0].Spec.AccessModes, tt.accessMode)
+			}
+			_, hasVersion := pod.Labels[wellknown.LabelSparkVersion]
+			_, hasName := pod.Labels[wellknown.LabelSparkAppName]
+			if hasVersion != tt.v33Labels || hasName != tt.v33Labels {
+				t.Errorf("driver labels = %v, want spark-version/spark-app-name %v", pod.Labels, tt.v33Labels)
+			}
+			if tt.v33Labels && (pod.Labels[wellknown.LabelSparkVersion] != tt.ver || pod.Labels[wellknown.LabelSparkAppName] != "my-app-v2") {
+				t.Errorf("driver labels = %v", pod.Labels)
+			}
+			if !reflect.DeepEqual(o.Service.Spec.Selector, pod.Labels) {
+				t.Errorf("Service selector %v is not the driver labels %v", o.Service.Spec.Selector, pod.Labels)
+			}
+			_, nsKey := o.ConfigMap.Data["spark.kubernetes.namespace"]
+			if got := nsKey && o.ConfigMap.Namespace == "team-a"; got != tt.cmNamespace || nsKey != tt.cmNamespace {
+				t.Errorf("ConfigMap namespace %q, data key %v, want %v", o.ConfigMap.Namespace, nsKey, tt.cmNamespace)
+			}
+			p := props(t, o)
+			if _, got := p["spark.app.submitTime"]; got != tt.submitTime {
+				t.Errorf("spark.app.submitTime written = %v", got)
+			}
+			if got := pod.Spec.SchedulerName == "volcano"; got != tt.scheduler {
+				t.Errorf("schedulerName = %q", pod.Spec.SchedulerName)
+			}
+			wantSel := map[string]string{"zone": "a"}
+			if tt.driverSelector {
+				wantSel["pool"] = "drivers"
+			}
+			if !reflect.DeepEqual(pod.Spec.NodeSelector, wantSel) {
+				t.Errorf("nodeSelector = %v, want %v", pod.Spec.NodeSelector, wantSel)
+			}
+			wantAnn := "{{APP_ID}}"
+			if tt.annotationAppID {
+				wantAnn = o.AppID
+			}
+			if pod.Annotations["app"] != wantAnn {
+				t.Errorf("annotation = %q, want %q", pod.Annotations["app"], wantAnn)
+			}
+			ctr := pod.Spec.Containers[0]
+			if q := resource.MustParse(tt.memory); ctr.Resources.Limits.Memory().Cmp(q) != 0 {
+				t.Errorf("memory = %s, want %s", ctr.Resources.Limits.Memory(), tt.memory)
+			}
 			if got := o.Service.Spec.IPFamilyPolicy != nil; got != tt.ipFamily {
 				t.Errorf("ipFamilyPolicy set = %v", got)
 			}
-			if len(o.PVCs) != 1 || o.PVCs[0].Spec.AccessModes[0] != tt.accessMode {
-				t.Fatalf("PVCs = %+v", o.PVCs)
+			if _, got := p["spark.kubernetes.executor.hadoopConfigMapName"]; got != tt.hadoopExec {
+				t.Errorf("executor hadoop ConfigMap name written = %v", got)
 			}
-			if o.PVCs[0].Name != o.ResourcePrefix+"-driver-pvc-0" {
-				t.Errorf("pvc name = %s", o.PVCs[0].Name)
-			}
-			ports := o.DriverPod.Spec.Containers[0].Ports
-			if got := ports[len(ports)-1].Name == "spark-connect"; got != tt.connectPort {
+			if got := ctr.Ports[len(ctr.Ports)-1].Name == "spark-connect"; got != tt.connectPort {
 				t.Errorf("connect port = %v", got)
 			}
 			if got := o.NetworkPolicy != nil; got != tt.netpol {
 				t.Errorf("network policy = %v", got)
 			}
-			if o.DriverPod.Labels[wellknown.LabelSparkVersion] != tt.ver {
-				t.Errorf("spark-version label = %s", o.DriverPod.Labels[wellknown.LabelSparkVersion])
+		})
+	}
+}
+
+// TestBuildExecutorTemplatePerLine checks the executor pod-template ConfigMap, whose name,
+// key, volume and mount path are the same in every line; only Immutable arrived in 3.2.
+func TestBuildExecutorTemplatePerLine(t *testing.T) {
+	tmpl := &corev1.Pod{Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "x"}}}}
+	for _, tt := range []struct {
+		ver       string
+		immutable bool
+	}{{"3.1.2", false}, {"3.2.1", true}, {"3.3.0", true}, {"4.2.0", true}} {
+		j := minimalJob(tt.ver)
+		j.ExecutorPodTemplate = tmpl
+		j.Conf["spark.kubernetes.executor.podTemplateFile"] = "s3://b/exec.yaml"
+		o := mustBuild(t, j)
+		cm := o.ExecutorTemplate
+		if cm == nil || cm.Name != o.ResourcePrefix+"-driver-podspec-conf-map" || cm.Data[podTemplateKey] == "" {
+			t.Fatalf("%s: executor template ConfigMap = %+v", tt.ver, cm)
+		}
+		if got := cm.Immutable != nil && *cm.Immutable; got != tt.immutable {
+			t.Errorf("%s: template ConfigMap immutable = %v, want %v", tt.ver, got, tt.immutable)
+		}
+		if got := o.ConfigMap.Immutable != nil && *o.ConfigMap.Immutable; got != tt.immutable {
+			t.Errorf("%s: spark.properties ConfigMap immutable = %v, want %v", tt.ver, got, tt.immutable)
+		}
+		var mounted bool
+		for _, m := range o.DriverPod.Spec.Containers[0].VolumeMounts {
+			mounted = mounted || (m.Name == podTemplateVolume && m.MountPath == "/opt/spark/pod-template")
+		}
+		if !mounted || props(t, o)["spark.kubernetes.executor.podTemplateFile"] != "/opt/spark/pod-template/pod-spec-template.yml" {
+			t.Errorf("%s: template not mounted where the driver reads it", tt.ver)
+		}
+	}
+}
+
+// TestBuildPatchRules pins rules that changed within a release line.
+func TestBuildPatchRules(t *testing.T) {
+	tests := []struct {
+		name string
+		ver  string
+		conf map[string]string
+		// blockManager is the driver container's blockmanager port; the Service only follows
+		// spark.driver.blockManager.port.
+		blockManager int32
+		wantErr      string
+	}{
+		// SPARK-35493 (3.1.2): the driver container falls back to spark.blockManager.port.
+		{"3.1.1 ignores spark.blockManager.port", "3.1.1", map[string]string{"spark.blockManager.port": "9000"}, 7079, ""},
+		{"3.1.2 falls back to spark.blockManager.port", "3.1.2", map[string]string{"spark.blockManager.port": "9000"}, 9000, ""},
+		{"3.2.1 falls back to spark.blockManager.port", "3.2.1", map[string]string{"spark.blockManager.port": "9000"}, 9000, ""},
+		{"driver port wins", "3.1.1", map[string]string{"spark.blockManager.port": "9000", "spark.driver.blockManager.port": "9100"}, 9100, ""},
+		// Before 3.3 spark.kubernetes.memoryOverheadFactor had to be below 1.
+		{"3.2 factor 1.5 refused", "3.2.1", map[string]string{"spark.kubernetes.memoryOverheadFactor": "1.5"}, 0, "below 1.0"},
+		{"3.3 factor 1.5 accepted", "3.3.0", map[string]string{"spark.kubernetes.memoryOverheadFactor": "1.5"}, 7079, ""},
+		// Before 3.3 spark-version and spark-app-name were not reserved driver labels.
+		{"3.1 user spark-version label", "3.1.2", map[string]string{"spark.kubernetes.driver.label.spark-version": "mine"}, 7079, ""},
+		{"3.3 reserves spark-version", "3.3.0", map[string]string{"spark.kubernetes.driver.label.spark-version": "mine"}, 0, "reserved"},
+		{"3.1 reserves spark-role", "3.1.2", map[string]string{"spark.kubernetes.driver.label.spark-role": "x"}, 0, "reserved"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			j := minimalJob(tt.ver)
+			for k, v := range tt.conf {
+				j.Conf[k] = v
+			}
+			o, err := Build(j)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) || !errors.Is(err, ErrInvalid) {
+					t.Fatalf("Build error = %v, want one containing %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := o.DriverPod.Spec.Containers[0].Ports[1]; got.Name != "blockmanager" || got.ContainerPort != tt.blockManager {
+				t.Errorf("container blockmanager port = %+v, want %d", got, tt.blockManager)
+			}
+			svcPort := int32(7079)
+			if tt.conf["spark.driver.blockManager.port"] != "" {
+				svcPort = tt.blockManager
+			}
+			if got := o.Service.Spec.Ports[1]; got.Port != svcPort {
+				t.Errorf("Service blockmanager port = %d, want %d", got.Port, svcPort)
+			}
+			if v, ok := tt.conf["spark.kubernetes.driver.label.spark-version"]; ok && o.DriverPod.Labels[wellknown.LabelSparkVersion] != v {
+				t.Errorf("user spark-version label lost: %v", o.DriverPod.Labels)
 			}
 		})
 	}
@@ -323,6 +487,14 @@ func TestResourceNamePrefix(t *testing.T) {
 		{"-dash", "3.3.1", "-dash-0123456789abcdef"},
 		{"-dash", "3.3.2", "dash-0123456789abcdef"},
 		{"a//b", "4.0.4", "a-b-0123456789abcdef"},
+		// Spark 3.1 dropped what 3.2 turns into '-', after mapping whitespace runs
+		// (Java's \s, vertical tab included) and dots to '-'.
+		{"My_App.v2  ", "3.1.2", "myapp-v2-0123456789abcdef"},
+		{"My_App.v2  ", "3.2.1", "my-app-v2-0123456789abcdef"},
+		{"a b\t\vc", "3.1.1", "a-b-c-0123456789abcdef"},
+		{"ünï/code", "3.1.2", "ncode-0123456789abcdef"},
+		{"ünï/code", "3.2.1", "-n-code-0123456789abcdef"},
+		{"-dash", "3.1.2", "-dash-0123456789abcdef"},
 	}
 	for _, tt := range tests {
 		v, err := parseVersion(tt.ver)
@@ -472,7 +644,9 @@ func TestBuildErrors(t *testing.T) {
 		edit func(*Job)
 		want string
 	}{
-		{"old spark", func(j *Job) { j.SparkVersion = "3.2.4" }, "SparkVersion"},
+		{"spark 3.0", func(j *Job) { j.SparkVersion = "3.0.1" }, "SparkVersion|3.1.1 up to 4.2.x"},
+		{"spark 3.1.0", func(j *Job) { j.SparkVersion = "3.1.0" }, "3.1.1 up to 4.2.x"},
+		{"spark 4.3", func(j *Job) { j.SparkVersion = "4.3.0" }, "3.1.1 up to 4.2.x"},
 		{"bad version", func(j *Job) { j.SparkVersion = "3.5" }, "MAJOR.MINOR.PATCH"},
 		{"namespace", func(j *Job) { j.Namespace = "Bad_NS" }, "Namespace"},
 		{"no job id", func(j *Job) { j.JobRunID = "" }, "JobRunID"},
@@ -516,8 +690,10 @@ func TestBuildErrors(t *testing.T) {
 			if !errors.Is(err, ErrInvalid) {
 				t.Errorf("error %v is not ErrInvalid", err)
 			}
-			if !strings.Contains(err.Error(), tt.want) {
-				t.Errorf("error %q does not contain %q", err, tt.want)
+			for _, want := range strings.Split(tt.want, "|") {
+				if !strings.Contains(err.Error(), want) {
+					t.Errorf("error %q does not contain %q", err, want)
+				}
 			}
 		})
 	}

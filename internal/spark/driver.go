@@ -25,14 +25,23 @@ func (b *builder) basicDriverStep() error {
 	pod := b.pod
 	pod.Name = b.podName
 	pod.Labels = mergeStrings(pod.Labels, b.labels)
-	pod.Annotations = mergeStrings(pod.Annotations, b.substituteAppID(c.withPrefix("spark.kubernetes.driver.annotation."), false))
+	// Spark 3.3 added the {{APP_ID}} substitution in driver annotations, the driver-only node
+	// selector and the driver scheduler name; older drivers take the settings verbatim or not at
+	// all, as their spark-submit did.
+	annotations := c.withPrefix("spark.kubernetes.driver.annotation.")
+	if b.v.atLeast(3, 3, 0) {
+		annotations = b.substituteAppID(annotations, false)
+	}
+	pod.Annotations = mergeStrings(pod.Annotations, annotations)
 	pod.Spec.RestartPolicy = corev1.RestartPolicyNever
-	sel := mergeStrings(pod.Spec.NodeSelector, c.withPrefix("spark.kubernetes.node.selector."))
-	pod.Spec.NodeSelector = mergeStrings(sel, c.withPrefix("spark.kubernetes.driver.node.selector."))
+	pod.Spec.NodeSelector = mergeStrings(pod.Spec.NodeSelector, c.withPrefix("spark.kubernetes.node.selector."))
+	if b.v.atLeast(3, 3, 0) {
+		pod.Spec.NodeSelector = mergeStrings(pod.Spec.NodeSelector, c.withPrefix("spark.kubernetes.driver.node.selector."))
+	}
 	for _, s := range splitList(c.get("spark.kubernetes.container.image.pullSecrets", "")) {
 		pod.Spec.ImagePullSecrets = append(pod.Spec.ImagePullSecrets, corev1.LocalObjectReference{Name: s})
 	}
-	if s := c.get("spark.kubernetes.driver.scheduler.name", c.get("spark.kubernetes.scheduler.name", "")); s != "" {
+	if s := c.get("spark.kubernetes.driver.scheduler.name", c.get("spark.kubernetes.scheduler.name", "")); s != "" && b.v.atLeast(3, 3, 0) {
 		pod.Spec.SchedulerName = s
 	}
 
@@ -65,27 +74,32 @@ func (b *builder) basicDriverStep() error {
 	return nil
 }
 
-// driverLabels are the user's driver labels with the four preset labels, which a user may not
-// reuse. Spark 4.0 substitutes {{APP_ID}} in label values.
+// driverLabels are the user's driver labels with the preset labels, which a user may not
+// reuse. Spark 3.3 added spark-version and spark-app-name to the two presets older versions
+// set (spark-app-selector, spark-role); before 3.3 those two names are ordinary user labels.
+// Spark 4.0 substitutes {{APP_ID}} in label values.
 func (b *builder) driverLabels() error {
 	user := b.c.withPrefix("spark.kubernetes.driver.label.")
 	if b.v.atLeast(4, 0, 0) {
 		user = b.substituteAppID(user, false)
 	}
+	preset := map[string]string{
+		wellknown.LabelSparkAppSelector: b.id.appID,
+		wellknown.LabelSparkRole:        "driver",
+	}
+	if b.v.atLeast(3, 3, 0) {
+		preset[wellknown.LabelSparkVersion] = b.job.SparkVersion
+		preset[wellknown.LabelSparkAppName] = appNameLabel(b.appName)
+	}
 	for _, k := range sortedKeys(user) {
-		if sparkPresetLabel(k) {
+		if _, isPreset := preset[k]; isPreset || (sparkPresetLabel(k) && k != wellknown.LabelSparkVersion && k != wellknown.LabelSparkAppName) {
 			return &ConfError{Key: "spark.kubernetes.driver.label." + k, Rule: fmt.Sprintf("label %q is reserved by Spark", k)}
 		}
 		if err := checkLabel("spark.kubernetes.driver.label."+k, k, user[k]); err != nil {
 			return &ConfError{Key: "spark.kubernetes.driver.label." + k, Rule: err.(*JobError).Rule}
 		}
 	}
-	b.labels = mergeStrings(user, map[string]string{
-		wellknown.LabelSparkVersion:     b.job.SparkVersion,
-		wellknown.LabelSparkAppSelector: b.id.appID,
-		wellknown.LabelSparkAppName:     appNameLabel(b.appName),
-		wellknown.LabelSparkRole:        wellknown.SparkRoleDriver,
-	})
+	b.labels = mergeStrings(user, preset)
 	return nil
 }
 
@@ -107,8 +121,8 @@ type namedPort struct {
 }
 
 // servicePorts are the driver ports in Spark's order; blockManagerFallback says whether the
-// blockmanager port falls back to spark.blockManager.port (the container does, the Service
-// does not).
+// blockmanager port falls back to spark.blockManager.port (the container does from 3.1.2 on,
+// SPARK-35493; the Service never does).
 func (b *builder) servicePorts(blockManagerFallback bool) ([]namedPort, error) {
 	c := b.c
 	drv, err := c.int("spark.driver.port", defaultDriverPort)
@@ -116,7 +130,7 @@ func (b *builder) servicePorts(blockManagerFallback bool) ([]namedPort, error) {
 		return nil, err
 	}
 	bmDefault := defaultBlockMgrPort
-	if blockManagerFallback {
+	if blockManagerFallback && b.v.atLeast(3, 1, 2) {
 		if bmDefault, err = c.int("spark.blockManager.port", defaultBlockMgrPort); err != nil {
 			return nil, err
 		}
@@ -213,12 +227,20 @@ func (b *builder) driverMemoryMiB() (int64, error) {
 			def = 0.4
 		}
 	}
-	factor, set, err := c.float("spark.driver.memoryOverheadFactor")
-	if err != nil {
-		return 0, err
+	// Before 3.3 the factor had to stay below 1, and spark.driver.memoryOverheadFactor did
+	// not exist (SPARK-38194 added it), so the Kubernetes-wide factor is the driver's.
+	if set && def >= 1 && !b.v.atLeast(3, 3, 0) {
+		return 0, &ConfError{Key: "spark.kubernetes.memoryOverheadFactor", Rule: fmt.Sprintf("%s must be below 1.0 before Spark 3.3", javaDouble(def))}
 	}
-	if !set {
-		factor = def
+	factor := def
+	if b.v.atLeast(3, 3, 0) {
+		f, set, err := c.float("spark.driver.memoryOverheadFactor")
+		if err != nil {
+			return 0, err
+		}
+		if set {
+			factor = f
+		}
 	}
 	b.props["spark.kubernetes.memoryOverheadFactor"] = javaDouble(def)
 	var overhead int64
@@ -310,7 +332,10 @@ func (b *builder) driverServiceStep() error {
 	svc.APIVersion, svc.Kind = "v1", "Service"
 	svc.Name = b.svcName
 	svc.OwnerReferences = b.ownerRefs()
-	svc.Labels = map[string]string{wellknown.LabelSparkAppSelector: b.id.appID}
+	// Spark 3.2 labelled the Service with the app id; 3.1 left it without labels.
+	if b.v.atLeast(3, 2, 0) {
+		svc.Labels = map[string]string{wellknown.LabelSparkAppSelector: b.id.appID}
+	}
 	if b.v.atLeast(3, 4, 0) {
 		svc.Labels = mergeStrings(b.c.withPrefix("spark.kubernetes.driver.service.label."), svc.Labels)
 	}

@@ -129,9 +129,13 @@ const (
 // rest (Dependents): each carries an owner reference to the driver pod, so deleting the pod
 // garbage-collects them. Treat AlreadyExists as success: the names are deterministic.
 type Objects struct {
-	// Namespace is where every object belongs; like spark-submit, only the ConfigMap and the
-	// NetworkPolicy carry it in metadata, the rest rely on the namespaced client.
+	// Namespace is where every object belongs; like spark-submit, only the spark.properties
+	// ConfigMap (Spark 3.3+) and the NetworkPolicy carry it in metadata, the rest rely on the
+	// namespaced client.
 	Namespace string
+	// SparkVersion is the Spark version whose spark-submit rules built these objects
+	// (Job.SparkVersion), so a caller can report which rules applied to a job run.
+	SparkVersion string
 	// AppID is spark.app.id ("spark-<32 hex>"), the spark-app-selector label of every pod.
 	AppID string
 	// ResourcePrefix is the "<appName>-<16 hex>" prefix of the generated names.

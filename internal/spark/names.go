@@ -37,13 +37,24 @@ var (
 	reDashes    = regexp.MustCompile(`-+`)
 	reLeadDash  = regexp.MustCompile(`^-`)
 	reLeadDigit = regexp.MustCompile(`^[0-9]`)
+	// reJavaSpace is Java's \s, which also matches the vertical tab Go's \s leaves out.
+	reJavaSpace = regexp.MustCompile(`[ \t\n\x0B\f\r]+`)
 )
 
-// resourceNamePrefix is KubernetesConf.getResourceNamePrefix with the rules of version v:
-// the leading-dash strip arrived in 3.3.2 and the leading-digit rewrite in 3.3.3.
+// resourceNamePrefix is KubernetesConf.getResourceNamePrefix with the rules of version v.
+// Spark 3.1 turned whitespace and dots into '-' and dropped every other character outside
+// [a-z0-9-]; 3.2 replaces them all with '-' instead (so "my_app" is "myapp-…" on 3.1 and
+// "my-app-…" from 3.2). The leading-dash strip arrived in 3.3.2 and the leading-digit rewrite
+// in 3.3.3.
 func resourceNamePrefix(appName, uniqueID string, v version) string {
 	s := strings.ToLower(strings.TrimSpace(appName + "-" + uniqueID))
-	s = reNotDNS.ReplaceAllString(s, "-")
+	if v.atLeast(3, 2, 0) {
+		s = reNotDNS.ReplaceAllString(s, "-")
+	} else {
+		s = reJavaSpace.ReplaceAllString(s, "-")
+		s = strings.ReplaceAll(s, ".", "-")
+		s = reNotDNS.ReplaceAllString(s, "")
+	}
 	s = reDashes.ReplaceAllString(s, "-")
 	if v.atLeast(3, 3, 2) {
 		s = reLeadDash.ReplaceAllString(s, "")
@@ -84,30 +95,4 @@ func configMapNameDriver(uniqueID string) string {
 		p = p[:max]
 	}
 	return p + "-conf-map"
-}
-
-// version is a parsed MAJOR.MINOR.PATCH Spark version.
-type version struct{ major, minor, patch int }
-
-func parseVersion(s string) (version, error) {
-	var v version
-	var rest string
-	n, _ := fmt.Sscanf(s, "%d.%d.%d%s", &v.major, &v.minor, &v.patch, &rest)
-	if n < 3 || rest != "" || fmt.Sprintf("%d.%d.%d", v.major, v.minor, v.patch) != s {
-		return v, &JobError{Field: "SparkVersion", Rule: fmt.Sprintf("%q must be MAJOR.MINOR.PATCH", s)}
-	}
-	if !v.atLeast(3, 3, 0) || v.major > 4 {
-		return v, &JobError{Field: "SparkVersion", Rule: fmt.Sprintf("%q is not supported: sparkplane builds drivers for Spark 3.3.0 up to 4.x", s)}
-	}
-	return v, nil
-}
-
-func (v version) atLeast(major, minor, patch int) bool {
-	if v.major != major {
-		return v.major > major
-	}
-	if v.minor != minor {
-		return v.minor > minor
-	}
-	return v.patch >= patch
 }

@@ -35,7 +35,7 @@ func (b *builder) podTemplateConfigMapStep() error {
 	cm.APIVersion, cm.Kind = "v1", "ConfigMap"
 	cm.Name = name
 	cm.OwnerReferences = b.ownerRefs()
-	cm.Immutable = ptr(true)
+	cm.Immutable = b.immutable()
 	cm.Data = map[string]string{podTemplateKey: text}
 	b.objs.ExecutorTemplate = cm
 	b.pod.Spec.Volumes = append(b.pod.Spec.Volumes, corev1.Volume{Name: podTemplateVolume,
@@ -45,6 +45,15 @@ func (b *builder) podTemplateConfigMapStep() error {
 		}}})
 	b.ctr.VolumeMounts = append(b.ctr.VolumeMounts, corev1.VolumeMount{Name: podTemplateVolume, MountPath: podTemplateMountPath})
 	b.props["spark.kubernetes.executor.podTemplateFile"] = executorTemplatePath
+	return nil
+}
+
+// immutable is the Immutable field of the ConfigMaps spark-submit creates: set from 3.2 on,
+// absent before.
+func (b *builder) immutable() *bool {
+	if b.v.atLeast(3, 2, 0) {
+		return ptr(true)
+	}
 	return nil
 }
 

@@ -38,16 +38,18 @@ func (b *builder) attachConfMap() error {
 	for _, k := range sortedKeys(data) {
 		items = append(items, corev1.KeyToPath{Key: k, Path: k, Mode: ptr(int32(0o644))})
 	}
-	// Client.run adds the namespace as one more data key, which it reads back to choose the
-	// namespace; it is not a file and is not mounted.
-	data["spark.kubernetes.namespace"] = b.job.Namespace
-
 	cm := &corev1.ConfigMap{}
 	cm.APIVersion, cm.Kind = "v1", "ConfigMap"
 	cm.Name = b.cmName
-	cm.Namespace = b.job.Namespace
+	// From 3.3 on Client.run adds the namespace as one more data key, which it reads back to
+	// choose the ConfigMap's namespace; it is not a file and is not mounted. Older versions
+	// leave both out and create the ConfigMap through the namespaced client.
+	if b.v.atLeast(3, 3, 0) {
+		data["spark.kubernetes.namespace"] = b.job.Namespace
+		cm.Namespace = b.job.Namespace
+	}
 	cm.OwnerReferences = b.ownerRefs()
-	cm.Immutable = ptr(true)
+	cm.Immutable = b.immutable()
 	cm.Data = data
 	b.objs.ConfigMap = cm
 

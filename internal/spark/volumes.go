@@ -192,7 +192,10 @@ func (b *builder) onDemandClaim(name string, vs *volumeSpec, key func(string) st
 	pvc.APIVersion, pvc.Kind = "v1", "PersistentVolumeClaim"
 	pvc.Name = name
 	pvc.OwnerReferences = b.ownerRefs()
-	pvc.Labels = mergeStrings(vs.labels, map[string]string{wellknown.LabelSparkAppSelector: b.id.appID})
+	// Spark 3.2 labelled on-demand claims with the app id; 3.1 created them without labels.
+	if b.v.atLeast(3, 2, 0) {
+		pvc.Labels = mergeStrings(vs.labels, map[string]string{wellknown.LabelSparkAppSelector: b.id.appID})
+	}
 	pvc.Annotations = vs.annotations
 	pvc.Spec.StorageClassName = ptr(sc)
 	pvc.Spec.AccessModes = []corev1.PersistentVolumeAccessMode{mode}
