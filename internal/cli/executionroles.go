@@ -13,10 +13,6 @@ import (
 	"github.com/sparkplane/sparkplane/internal/trust"
 )
 
-// TrustPolicyPath is the extension route `execution-roles trust-policy` calls, under
-// /virtualclusters/{virtualClusterId}; roleArn and oidcProvider go in the query.
-const TrustPolicyPath = "/trustpolicy"
-
 func (a *app) executionRolesCmd() *cobra.Command {
 	return group("execution-roles", "Prepare IAM execution roles for a virtual cluster (sparkplane extension)",
 		a.trustPolicyCmd())
@@ -50,14 +46,14 @@ names the virtual cluster) into the current document instead, for example with
 			if _, err := trust.ParseRole(role); err != nil {
 				return fmt.Errorf("--role-arn: %w", ruleOf(err))
 			}
-			q := url.Values{"roleArn": {role}}
+			q := url.Values{trust.QueryRoleArn: {role}}
 			if oidc != "" {
 				if _, err := trust.ParseOIDCProvider(oidc); err != nil {
 					return fmt.Errorf("--oidc-provider: %w", ruleOf(err))
 				}
-				q.Set("oidcProvider", oidc)
+				q.Set(trust.QueryOIDCProvider, oidc)
 			}
-			raw, err := a.extension(ctxOf(cmd), "/virtualclusters/"+url.PathEscape(vc)+TrustPolicyPath, q)
+			raw, err := a.extension(ctxOf(cmd), trust.Path(vc), q)
 			if err != nil {
 				return err
 			}

@@ -27,22 +27,20 @@ func (r allowRoles) Allowed(arn, _ string) bool { return r[arn] }
 // shape (X-Amzn-Errortype and a JSON message).
 func trustRoute(t *testing.T) *httptest.Server {
 	t.Helper()
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	mux := http.NewServeMux()
+	mux.HandleFunc(trust.Route, func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodGet || !strings.HasPrefix(r.Header.Get("Authorization"), "AWS4-HMAC-SHA256 ") ||
 			!strings.Contains(r.Header.Get("Authorization"), "/emr-containers/aws4_request") {
 			http.Error(w, "want a SigV4-signed GET for emr-containers", http.StatusForbidden)
 			return
 		}
-		id, ok := strings.CutPrefix(r.URL.Path, "/virtualclusters/")
-		if id, ok = strings.CutSuffix(id, TrustPolicyPath); !ok {
-			http.NotFound(w, r)
-			return
+		req, err := trust.ParseRequest(r.PathValue("virtualClusterId"), r.URL.Query())
+		var resp trust.Response
+		if err == nil {
+			vc := jobs.VirtualCluster{ID: req.VirtualClusterID, State: jobs.VirtualClusterRunning, ContainerProvider: jobs.ContainerProvider{
+				ID: "prod", Type: "EKS", Info: &jobs.ContainerInfo{EKSInfo: &jobs.EKSInfo{Namespace: "spark"}}}}
+			resp, err = trust.ForVirtualCluster(req, vc, allowRoles{testRole: true}, "")
 		}
-		vc := jobs.VirtualCluster{ID: id, State: jobs.VirtualClusterRunning, ContainerProvider: jobs.ContainerProvider{
-			ID: "prod", Type: "EKS", Info: &jobs.ContainerInfo{EKSInfo: &jobs.EKSInfo{Namespace: "spark"}}}}
-		q := r.URL.Query()
-		resp, err := trust.ForVirtualCluster(trust.Request{VirtualClusterID: id, RoleArn: q.Get("roleArn"), OIDCProvider: q.Get("oidcProvider")},
-			vc, allowRoles{testRole: true}, "")
 		w.Header().Set("Content-Type", "application/json")
 		var verr *jobs.ValidationError
 		if errors.As(err, &verr) {
@@ -52,7 +50,8 @@ func trustRoute(t *testing.T) *httptest.Server {
 			return
 		}
 		_ = json.NewEncoder(w).Encode(resp)
-	}))
+	})
+	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
 	return srv
 }

@@ -59,7 +59,7 @@ func S3ADefaults(sparkVersion, driverImage, executorImage string) map[string]str
 		return nil
 	}
 	providers := s3aProvidersSDKv1
-	if major, _, _ := strings.Cut(sparkVersion, "."); atoi(major) >= 4 {
+	if sparkMajor(sparkVersion) >= 4 {
 		providers = s3aProvidersSDKv2
 	}
 	return map[string]string{
@@ -93,9 +93,10 @@ func IsEMRImage(image string) bool {
 	return reEMRRepository.MatchString(name) || reEMRTag.MatchString(tag)
 }
 
-// atoi returns the number s spells, or -1.
-func atoi(s string) int {
-	n, err := strconv.Atoi(s)
+// sparkMajor returns the major version of a "MAJOR.MINOR.PATCH" Spark version, or -1.
+func sparkMajor(version string) int {
+	major, _, _ := strings.Cut(version, ".")
+	n, err := strconv.Atoi(major)
 	if err != nil {
 		return -1
 	}

@@ -2,7 +2,9 @@ package trust
 
 import (
 	"fmt"
+	"net/url"
 	"regexp"
+	"strings"
 
 	"github.com/sparkplane/sparkplane/internal/jobs"
 	"github.com/sparkplane/sparkplane/internal/submission"
@@ -106,8 +108,43 @@ func ServiceAccountStatement(provider OIDCProvider, namespace, serviceAccount, s
 	}
 }
 
-// Request is what GET /virtualclusters/{virtualClusterId}/trustpolicy asks: the virtual
-// cluster comes from the path, roleArn and oidcProvider from the query.
+// Route is the extension route that answers trust-policy requests, as a net/http ServeMux
+// pattern. It is signed like every emr-containers operation; the query carries QueryRoleArn
+// and, optionally, QueryOIDCProvider; the answer is a Response as JSON.
+const Route = "GET /virtualclusters/{virtualClusterId}/trustpolicy"
+
+// The route's query parameters.
+const (
+	QueryRoleArn      = "roleArn"
+	QueryOIDCProvider = "oidcProvider"
+)
+
+// Path is the route's path for one virtual cluster.
+func Path(virtualClusterID string) string {
+	return "/virtualclusters/" + url.PathEscape(virtualClusterID) + "/trustpolicy"
+}
+
+// ParseRequest reads a request from the route's path value and query. Each parameter may be
+// given once; any other parameter is refused, so that a misspelt oidcProvider is not silently
+// replaced by the server's default.
+func ParseRequest(virtualClusterID string, query url.Values) (Request, error) {
+	for k, v := range query {
+		if k != QueryRoleArn && k != QueryOIDCProvider {
+			return Request{}, &jobs.ValidationError{Field: k, Rule: fmt.Sprintf("is not a parameter of this operation (%s, %s)", QueryRoleArn, QueryOIDCProvider)}
+		}
+		if len(v) != 1 {
+			return Request{}, &jobs.ValidationError{Field: k, Rule: "must be given once"}
+		}
+	}
+	req := Request{VirtualClusterID: virtualClusterID, RoleArn: query.Get(QueryRoleArn), OIDCProvider: query.Get(QueryOIDCProvider)}
+	if strings.TrimSpace(req.VirtualClusterID) == "" {
+		return Request{}, &jobs.ValidationError{Field: "virtualClusterId", Rule: "is required"}
+	}
+	return req, nil
+}
+
+// Request is what the route asks: the virtual cluster comes from the path, roleArn and
+// oidcProvider from the query.
 type Request struct {
 	VirtualClusterID string `json:"virtualClusterId"`
 	RoleArn          string `json:"roleArn"`

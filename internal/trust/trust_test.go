@@ -3,6 +3,7 @@ package trust
 import (
 	"encoding/json"
 	"errors"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -174,5 +175,33 @@ func TestStatementID(t *testing.T) {
 	}
 	if got := StatementID("a-b_c"); got != "SparkplaneVirtualClusterabc" {
 		t.Errorf("StatementID keeps characters IAM refuses: %q", got)
+	}
+}
+
+func TestParseRequest(t *testing.T) {
+	q := url.Values{QueryRoleArn: {roleARN}, QueryOIDCProvider: {oidcARN}}
+	req, err := ParseRequest("vc1abc", q)
+	if err != nil || req != (Request{VirtualClusterID: "vc1abc", RoleArn: roleARN, OIDCProvider: oidcARN}) {
+		t.Errorf("ParseRequest = %+v, %v", req, err)
+	}
+	if Path("vc1abc") != "/virtualclusters/vc1abc/trustpolicy" || !strings.HasSuffix(Route, "/virtualclusters/{virtualClusterId}/trustpolicy") {
+		t.Errorf("Path %q and Route %q disagree", Path("vc1abc"), Route)
+	}
+	tests := []struct {
+		name  string
+		vc    string
+		query url.Values
+		field string
+	}{
+		{"misspelt provider", "vc1abc", url.Values{QueryRoleArn: {roleARN}, "oidcprovider": {oidcARN}}, "oidcprovider"},
+		{"role twice", "vc1abc", url.Values{QueryRoleArn: {roleARN, roleARN}}, QueryRoleArn},
+		{"no virtual cluster", " ", url.Values{QueryRoleArn: {roleARN}}, "virtualClusterId"},
+	}
+	for _, tt := range tests {
+		_, err := ParseRequest(tt.vc, tt.query)
+		var verr *jobs.ValidationError
+		if !errors.As(err, &verr) || verr.Field != tt.field {
+			t.Errorf("%s: ParseRequest = %v, want a validation error on %s", tt.name, err, tt.field)
+		}
 	}
 }
