@@ -35,10 +35,11 @@ test-unit:
 bench: tools build
 	bash hack/bench.sh
 
-## sandbox: bring the sandbox up and run the seed's example job through the real aws CLI.
+## sandbox: bring the sandbox up, run the seed's example job through the real aws CLI, and the
+## same run from the TPC-DS job template (DEMO_TEMPLATE_RUN=1).
 sandbox: tools build
 	$(SANDBOX) up
-	bash hack/sandbox-demo.sh
+	DEMO_TEMPLATE_RUN=1 bash hack/sandbox-demo.sh
 
 sandbox-down:
 	$(SANDBOX) down

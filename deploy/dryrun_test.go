@@ -46,6 +46,7 @@ func TestServerSideDryRun(t *testing.T) {
 	docs = append(docs, readDocs(t, "karpenter")...)
 	docs = append(docs, readDocs(t, "kubernetes")...)
 	checked := 0
+	dryRun := map[string]bool{} // kind/name
 	for _, d := range docs {
 		if d.kind == "Kustomization" || d.kind == "EC2NodeClass" {
 			t.Logf("%s: not checked server-side (no such API on the sandbox cluster)", d)
@@ -89,8 +90,14 @@ func TestServerSideDryRun(t *testing.T) {
 			continue
 		}
 		checked++
+		dryRun[d.kind+"/"+d.name] = true
 	}
 	if checked < 15 {
 		t.Errorf("only %d objects were dry-run", checked)
+	}
+	// The seed's Provisioner as a v1 NodePool must pass the NodePool CRD's schema and CEL rules
+	// like the production pools.
+	if !dryRun["NodePool/spark-demo"] {
+		t.Errorf("NodePool spark-demo (nodepool-seed.yaml) was not dry-run")
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -271,6 +272,7 @@ func TestKarpenterManifests(t *testing.T) {
 	type poolKey struct{ label, arch string }
 	byLabel := map[poolKey][]nodePool{}
 	zones := map[string]bool{}
+	var seedPools []nodePool
 	for name, p := range pools {
 		ts := p.Spec.Template.Spec
 		ref := ts.NodeClassRef
@@ -287,6 +289,15 @@ func TestKarpenterManifests(t *testing.T) {
 			if r.Operator == "In" && (len(r.Values) == 0 || r.MinValues != nil && len(r.Values) < *r.MinValues) {
 				t.Errorf("NodePool %s: requirement %s In needs values (at least minValues)", name, r.Key)
 			}
+		}
+		// The seed's pool holds both capacity types, as the seed's Provisioner does; it is
+		// checked value by value below.
+		if p.Spec.Template.Metadata.Labels["app"] == "demo" {
+			seedPools = append(seedPools, p)
+			if zone := p.requirement("topology.kubernetes.io/zone"); len(zone) == 1 {
+				zones[zone[0]] = true
+			}
+			continue
 		}
 		ct := p.requirement("karpenter.sh/capacity-type")
 		arch := p.requirement("kubernetes.io/arch")
@@ -305,6 +316,7 @@ func TestKarpenterManifests(t *testing.T) {
 	if len(zones) != 1 {
 		t.Errorf("pools span zones %v, want one", zones)
 	}
+	checkSeedPool(t, seedPools)
 	for _, arch := range []string{"amd64", "arm64"} {
 		drivers := byLabel[poolKey{"spark-driver", arch}]
 		if len(drivers) != 1 || drivers[0].requirement("karpenter.sh/capacity-type")[0] != "on-demand" {
@@ -360,6 +372,61 @@ func TestKarpenterManifests(t *testing.T) {
 			}
 		}
 	}
+}
+
+// checkSeedPool checks that the seed's Provisioner (deploy/sandbox/SEED.md) is in this folder
+// with its values as they are, and that the seed's way of selecting it works: its pod
+// templates with its node selectors (app: demo and the zone) land on it, drivers on on-demand
+// and executors on spot.
+func checkSeedPool(t *testing.T, seedPools []nodePool) {
+	t.Helper()
+	if len(seedPools) != 1 {
+		t.Fatalf("want one NodePool labelled app: demo (the seed's Provisioner), got %d", len(seedPools))
+	}
+	p := seedPools[0]
+	for key, want := range map[string][]string{
+		"karpenter.sh/capacity-type":        {"on-demand", "spot"},
+		"kubernetes.io/arch":                {"amd64"},
+		"karpenter.k8s.aws/instance-family": {"c5", "c5a", "c5d", "c5ad", "m5", "c6a"},
+		"karpenter.k8s.aws/instance-size":   {"2xlarge", "4xlarge", "8xlarge", "9xlarge"},
+	} {
+		if got := p.requirement(key); !slices.Equal(got, want) {
+			t.Errorf("NodePool %s: %s In %v, want the seed's %v", p.Metadata.Name, key, got, want)
+		}
+	}
+	d := p.Spec.Disruption
+	if d.ConsolidationPolicy != "WhenEmpty" || d.ConsolidateAfter != "30s" || len(d.Budgets) != 1 || d.Budgets[0].Nodes != "100%" {
+		t.Errorf("NodePool %s: disruption %+v, want the seed's ttlSecondsAfterEmpty: 30 (WhenEmpty after 30s, all empty nodes at once)", p.Metadata.Name, d)
+	}
+	if ts := p.Spec.Template.Spec; ts.ExpireAfter != "Never" || len(ts.Taints) != 0 || len(p.Spec.Template.Metadata.Labels) != 1 {
+		t.Errorf("NodePool %s: expireAfter %q, taints %v, labels %v; want Never, none and app: demo alone, as the seed's Provisioner", p.Metadata.Name, ts.ExpireAfter, ts.Taints, p.Spec.Template.Metadata.Labels)
+	}
+	zone := p.requirement("topology.kubernetes.io/zone")
+	if len(zone) != 1 {
+		t.Fatalf("NodePool %s: zones %v, want one", p.Metadata.Name, zone)
+	}
+	for file, capacity := range map[string]string{"karpenter-driver-pod-template.yaml": "on-demand", "karpenter-executor-pod-template.yaml": "spot"} {
+		var pod corev1.Pod
+		strict(t, doc{file: file, raw: mustRead(t, filepath.Join("sandbox", "pod-templates", file))}, &pod)
+		if pod.Spec.NodeSelector["karpenter.sh/capacity-type"] != capacity {
+			t.Errorf("seed pod template %s: node selector %v, want capacity type %s", file, pod.Spec.NodeSelector, capacity)
+		}
+		sel := maps.Clone(pod.Spec.NodeSelector)
+		// spark.kubernetes.node.selector.* of the seed's start-job-run.
+		sel["app"], sel["topology.kubernetes.io/zone"] = "demo", zone[0]
+		if !selects(sel, p) || !tolerates(pod.Spec.Tolerations, p.Spec.Template.Spec.Taints) {
+			t.Errorf("seed pod template %s with the seed's node selectors %v does not land on NodePool %s", file, sel, p.Metadata.Name)
+		}
+	}
+}
+
+func mustRead(t *testing.T, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }
 
 func selects(sel map[string]string, p nodePool) bool {

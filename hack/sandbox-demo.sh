@@ -1,16 +1,16 @@
 #!/usr/bin/env bash
-# Runs the seed's example job on a running sandbox through the real aws CLI, as the seed runs it
-# on EMR on EKS (deploy/sandbox/SEED.md): the TPC-DS benchmark jar with 50 executors, nodes of
-# the NodePool labelled app=demo in one zone, pod templates from S3 that put the driver on
-# on-demand capacity and the executors on spot, and hostPath local dirs for shuffle. It follows
-# the job to its end and tells what happened on the cluster. `make sandbox` runs it after
-# `sparkplane-sandbox up`.
+# Runs the seed's example (deploy/sandbox/SEED.md) on a running sandbox: the seed's
+# `aws emr-containers start-job-run` of the TPC-DS benchmark through the real aws CLI, on the
+# NodePool `demo` (the seed's Provisioner) with the seed's pod templates from S3. It follows the
+# job to its end and tells where its pods ran and what it cost. Then it registers the TPC-DS job
+# templates of deploy/job-templates with `sparkplane job-templates create` and shows the seed's
+# run started from one of them. `make sandbox` runs it after `sparkplane-sandbox up`.
 #
 #   hack/sandbox-demo.sh [SANDBOX_DIR]     (default .sandbox)
 #
-# The only sandbox-specific input is where the values come from (.sandbox/env); the command is
-# the seed's. The driver emulator holds the job for 30 s by default (set
-# spark.sparkplane.sandbox.duration in spark-defaults to change it).
+# DEMO_TEMPLATE_RUN=1 (set by `make sandbox`) also starts and follows the template's run; without
+# it the command is printed only, so that one job runs (what the sandbox's walkthrough test
+# counts). Needs the aws CLI, kubectl and jq.
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 dir=${1:-.sandbox}
@@ -18,56 +18,79 @@ dir=${1:-.sandbox}
 source "$dir/env"
 export AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null
 sparkplane=${SPARKPLANE_BIN:-$here/bin/sparkplane}
+for tool in aws kubectl jq; do
+  command -v "$tool" >/dev/null || { echo "hack/sandbox-demo.sh needs $tool on the PATH" >&2; exit 1; }
+done
 
 say() { printf '%s  %s\n' "$(date +%T)" "$*"; }
 
+# --- The seed's shell variables. .sandbox/env sets VIRTUAL_CLUSTER_ID, EMR_ROLE_ARN and
+# S3BUCKET. The seed gives no values for the others; these are the sandbox's (SEED.md).
+AWS_REGION=${AWS_REGION:-$AWS_DEFAULT_REGION}                  # the seed's zone "${AWS_REGION}a"
+ECR_URL=${ECR_URL:-000000000000.dkr.ecr.$AWS_REGION.amazonaws.com} # kwok pulls no image
+CORES=${CORES:-4}
+EXEC_MEMORY=${EXEC_MEMORY:-7}
+
 say "uploading the seed's pod templates to s3://$S3BUCKET/pod-template/"
-for f in driver executor; do
+for f in karpenter-driver-pod-template.yaml karpenter-executor-pod-template.yaml; do
   aws s3 cp --quiet --endpoint-url "$SPARKPLANE_S3_ENDPOINT" \
-    "$here/deploy/sandbox/pod-templates/$f-pod-template.yaml" "s3://$S3BUCKET/pod-template/$f-pod-template.yaml"
+    "$here/deploy/sandbox/pod-templates/$f" "s3://$S3BUCKET/pod-template/$f"
 done
 
-# The seed's values: 4 vCPU and 7 GiB per executor, 50 executors, zone a of the region.
-CORES=4
-EXEC_MEMORY=7
-ZONE=us-west-2a
-say "aws emr-containers start-job-run --release-label emr-6.5.0-latest (BenchmarkSQL, 50 executors)"
-id=$(aws emr-containers start-job-run --endpoint-url "$SPARKPLANE_ENDPOINT" \
+# --- The seed's --job-driver and --configuration-overrides, as the seed writes them. The seed's
+# configuration stops at "...생략..." (omitted): nothing is put in its place, the brackets it
+# leaves open are closed, and the comma before it is dropped.
+JOB_DRIVER='{
+  "sparkSubmitJobDriver": {
+      "entryPoint": "local:///usr/lib/spark/examples/jars/eks-spark-benchmark-assembly-1.0.jar",
+      "entryPointArguments":["s3://blogpost-sparkoneks-us-east-1/blog/BLOG_TPCDS-TEST-3T-partitioned","s3://'$S3BUCKET'/EMRONEKS_TPCDS-TEST-3T-RESULT-KA","/opt/tpcds-kit/tools","parquet","3000","1","false","q70-v2.4,q82-v2.4,q64-v2.4","true"],
+      "sparkSubmitParameters": "--class com.amazonaws.eks.tpcds.BenchmarkSQL --conf spark.executor.instances=50 --conf spark.driver.cores='$CORES' --conf spark.driver.memory='$EXEC_MEMORY'g --conf spark.executor.cores='$CORES' --conf spark.executor.memory='$EXEC_MEMORY'g"}}'
+CONFIGURATION_OVERRIDES='{
+    "applicationConfiguration": [
+      {
+        "classification": "spark-defaults", 
+        "properties": {
+          "spark.kubernetes.node.selector.app": "demo",
+          "spark.kubernetes.node.selector.topology.kubernetes.io/zone": "'${AWS_REGION}'a",
+
+          "spark.kubernetes.container.image":  "'$ECR_URL'/eks-spark-benchmark:emr6.5",
+          "spark.kubernetes.driver.podTemplateFile": "s3://'$S3BUCKET'/pod-template/karpenter-driver-pod-template.yaml",
+          "spark.kubernetes.executor.podTemplateFile": "s3://'$S3BUCKET'/pod-template/karpenter-executor-pod-template.yaml"
+      }
+    }]}'
+
+# --- The seed's local dirs. Its NVMe section gives them as spark-submit --conf flags, apart
+# from its command; they join the seed's sparkSubmitParameters as those flags.
+SEED_LOCAL_DIRS="--conf spark.kubernetes.executor.volumes.hostPath.spark-local-dir-1.mount.path=/tmp/spark \
+--conf spark.kubernetes.executor.volumes.hostPath.spark-local-dir-1.options.path=/pv-disks/local \
+--conf spark.local.dir=/tmp/spark"
+
+# --- Sandbox only, not the seed's: no Spark runs here, so the driver emulator holds the
+# executors for this long and then ends the driver. Merged in as a second spark-defaults entry.
+SANDBOX_OVERRIDES='{"applicationConfiguration": [{"classification": "spark-defaults",
+  "properties": {"spark.sparkplane.sandbox.duration": "30s"}}]}'
+
+job_driver=$(jq -c --arg dirs "$SEED_LOCAL_DIRS" \
+  '.sparkSubmitJobDriver.sparkSubmitParameters += " " + $dirs' <<<"$JOB_DRIVER")
+configuration_overrides=$(jq -c --argjson sandbox "$SANDBOX_OVERRIDES" \
+  '.applicationConfiguration += $sandbox.applicationConfiguration' <<<"$CONFIGURATION_OVERRIDES")
+
+say "aws emr-containers start-job-run --name karpenter-demo --release-label emr-6.5.0-latest (BenchmarkSQL, 50 executors)"
+say "  sandbox additions: --endpoint-url $SPARKPLANE_ENDPOINT, spark.sparkplane.sandbox.duration=30s"
+id=$(aws emr-containers start-job-run \
   --virtual-cluster-id "$VIRTUAL_CLUSTER_ID" \
-  --name karpenter-benchmark \
+  --name karpenter-demo \
   --execution-role-arn "$EMR_ROLE_ARN" \
   --release-label emr-6.5.0-latest \
-  --job-driver '{
-    "sparkSubmitJobDriver": {
-      "entryPoint": "local:///usr/lib/spark/examples/jars/eks-spark-benchmark-assembly-1.0.jar",
-      "entryPointArguments": ["s3://'"$S3BUCKET"'/BLOG_TPCDS-TEST-3T-partitioned", "s3://'"$S3BUCKET"'/EMRONEKS_TPCDS-TEST-3T-RESULT", "/opt/tpcds-kit/tools", "parquet", "3000", "1", "false", "q70-v2.4,q82-v2.4,q64-v2.4", "true"],
-      "sparkSubmitParameters": "--class com.amazonaws.eks.tpcds.BenchmarkSQL --conf spark.executor.instances=50 --conf spark.driver.cores='"$CORES"' --conf spark.driver.memory='"$EXEC_MEMORY"'g --conf spark.executor.cores='"$CORES"' --conf spark.executor.memory='"$EXEC_MEMORY"'g"}}' \
-  --configuration-overrides '{
-    "applicationConfiguration": [{
-      "classification": "spark-defaults",
-      "properties": {
-        "spark.kubernetes.node.selector.app": "demo",
-        "spark.kubernetes.node.selector.topology.kubernetes.io/zone": "'"$ZONE"'",
-        "spark.kubernetes.driver.podTemplateFile": "s3://'"$S3BUCKET"'/pod-template/driver-pod-template.yaml",
-        "spark.kubernetes.executor.podTemplateFile": "s3://'"$S3BUCKET"'/pod-template/executor-pod-template.yaml",
-        "spark.local.dir": "/local1",
-        "spark.kubernetes.driver.volumes.hostPath.spark-local-dir-1.mount.path": "/local1",
-        "spark.kubernetes.driver.volumes.hostPath.spark-local-dir-1.options.path": "/local1",
-        "spark.kubernetes.executor.volumes.hostPath.spark-local-dir-1.mount.path": "/local1",
-        "spark.kubernetes.executor.volumes.hostPath.spark-local-dir-1.options.path": "/local1",
-        "spark.network.timeout": "2000s",
-        "spark.executor.heartbeatInterval": "300s",
-        "spark.executor.memoryOverhead": "2G",
-        "spark.driver.memoryOverhead": "1000"
-      }}],
-    "monitoringConfiguration": {"s3MonitoringConfiguration": {"logUri": "s3://'"$S3BUCKET"'/elasticmapreduce/emr-containers"}}}' \
-  --query id --output text)
+  --job-driver "$job_driver" \
+  --configuration-overrides "$configuration_overrides" \
+  --endpoint-url "$SPARKPLANE_ENDPOINT" --query id --output text)
 say "job run $id accepted on virtual cluster $VIRTUAL_CLUSTER_ID"
 
-# placement prints where the job's pods run: role, node, capacity type, instance type, zone,
-# and the NodePool that created the node.
+# placement prints where a job's pods run: role, node, capacity type, instance type, zone, and
+# the NodePool that created the node.
 placement() {
-  kubectl get pods -n spark -l "emr-containers.amazonaws.com/job.id=$id" --no-headers \
+  kubectl get pods -n spark -l "emr-containers.amazonaws.com/job.id=$1" --no-headers \
     -o custom-columns='ROLE:.metadata.labels.spark-role,NODE:.spec.nodeName' 2>/dev/null |
   while read -r role node; do
     [[ "$node" == "<none>" ]] && { echo "$role pending"; continue; }
@@ -76,41 +99,78 @@ placement() {
   done | sort | uniq -c | awk '{c=$1; $1=""; printf "    %3d x%s\n", c, $0}'
 }
 
-last="" shown=0
-for _ in $(seq 1 600); do
-  read -r state details < <(aws emr-containers describe-job-run --endpoint-url "$SPARKPLANE_ENDPOINT" \
-    --virtual-cluster-id "$VIRTUAL_CLUSTER_ID" --id "$id" --query 'jobRun.[state,stateDetails]' --output text)
-  if [[ "$state" != "$last" ]]; then
-    say "$state  $details"
-    last=$state
-  fi
-  if [[ "$state" == RUNNING && $shown == 0 ]]; then
-    n=$(kubectl get pods -n spark -l "emr-containers.amazonaws.com/job.id=$id,spark-role=executor" --no-headers 2>/dev/null | grep -c Running || true)
-    if [[ "$n" -ge 50 ]]; then
-      say "all 50 executors run; where the pods are (count, role, node, capacity type, instance type, zone):"
-      placement
-      shown=1
+# follow JOB_ID EXECUTORS: prints each state change of the job run, where its pods are once all
+# executors run, and at the end its description and its cost. It fails unless the run completes.
+follow() {
+  local job=$1 want=$2 last="" shown=0 state details n
+  for _ in $(seq 1 600); do
+    read -r state details < <(aws emr-containers describe-job-run --endpoint-url "$SPARKPLANE_ENDPOINT" \
+      --virtual-cluster-id "$VIRTUAL_CLUSTER_ID" --id "$job" --query 'jobRun.[state,stateDetails]' --output text)
+    if [[ "$state" != "$last" ]]; then
+      say "$state  $details"
+      last=$state
     fi
-  fi
-  case "$state" in
-    COMPLETED)
-      say "describe-job-run:"
-      aws emr-containers describe-job-run --endpoint-url "$SPARKPLANE_ENDPOINT" \
-        --virtual-cluster-id "$VIRTUAL_CLUSTER_ID" --id "$id" \
-        --query 'jobRun.{state:state,createdAt:createdAt,finishedAt:finishedAt,stateDetails:stateDetails,attempts:retryPolicyExecution.currentAttemptCount}' --output table
-      if "$sparkplane" jobs cost --help >/dev/null 2>&1; then
-        say "what the job cost:"
-        # The summary and the prices used; `sparkplane jobs cost` without the filter lists every pod.
-        "$sparkplane" jobs cost --endpoint-url "$SPARKPLANE_ENDPOINT" --virtual-cluster-id "$VIRTUAL_CLUSTER_ID" --id "$id" |
-          awk '/^POD /{skip=1; next} skip && NF==0 {skip=0} !skip' || true
+    if [[ "$state" == RUNNING && $shown == 0 ]]; then
+      n=$(kubectl get pods -n spark -l "emr-containers.amazonaws.com/job.id=$job,spark-role=executor" --no-headers 2>/dev/null | grep -c Running || true)
+      if [[ "$n" -ge "$want" ]]; then
+        say "all $want executors run; where the pods are (count, role, node, capacity type, instance type, zone):"
+        placement "$job"
+        shown=1
       fi
-      say "empty nodes are removed by Karpenter 30 s after their last pod; 'make sandbox-down' stops the sandbox"
-      exit 0 ;;
-    FAILED|CANCELLED)
-      say "job run $id ended $state: $details" >&2
-      exit 1 ;;
-  esac
-  sleep 1
+    fi
+    case "$state" in
+      COMPLETED)
+        say "describe-job-run:"
+        aws emr-containers describe-job-run --endpoint-url "$SPARKPLANE_ENDPOINT" \
+          --virtual-cluster-id "$VIRTUAL_CLUSTER_ID" --id "$job" \
+          --query 'jobRun.{state:state,createdAt:createdAt,finishedAt:finishedAt,stateDetails:stateDetails,attempts:retryPolicyExecution.currentAttemptCount}' --output table
+        if "$sparkplane" jobs cost --help >/dev/null 2>&1; then
+          say "what the job cost:"
+          # The summary and the prices used; `sparkplane jobs cost` without the filter lists every pod.
+          "$sparkplane" jobs cost --endpoint-url "$SPARKPLANE_ENDPOINT" --virtual-cluster-id "$VIRTUAL_CLUSTER_ID" --id "$job" |
+            awk '/^POD /{skip=1; next} skip && NF==0 {skip=0} !skip' || true
+        fi
+        return 0 ;;
+      FAILED|CANCELLED)
+        say "job run $job ended $state: $details" >&2
+        return 1 ;;
+    esac
+    sleep 1
+  done
+  say "job run $job did not finish in 10 minutes" >&2
+  return 1
+}
+
+follow "$id" 50
+
+# --- The same benchmark as a job template. deploy/job-templates holds the eks-spark-benchmark's
+# data generation and the seed's benchmark run (its arguments are the defaults); both are
+# registered as shipped.
+say "sparkplane job-templates create: deploy/job-templates/tpcds-data-generation.json, tpcds-benchmark.json"
+declare -A template
+for name in tpcds-data-generation tpcds-benchmark; do
+  template[$name]=$("$sparkplane" job-templates create --endpoint-url "$SPARKPLANE_ENDPOINT" --name "$name" \
+    --job-template-data "file://$here/deploy/job-templates/$name.json" -o json | jq -r .id)
+  say "  job template $name: ${template[$name]}"
 done
-say "job run $id did not finish in 10 minutes" >&2
-exit 1
+
+# The seed's run from the template: what the seed's command sets that the template leaves as
+# parameters. DataPath, Scale, Format, Iterations and Queries keep the seed's defaults. The
+# template carries no sandbox setting, so the emulator holds this run for its default 30 s.
+parameters=$(jq -cn --arg role "$EMR_ROLE_ARN" --arg image "$ECR_URL/eks-spark-benchmark:emr6.5" \
+  --arg bucket "$S3BUCKET" --arg zone "${AWS_REGION}a" --arg cores "$CORES" --arg memory "$EXEC_MEMORY" \
+  '{ExecutionRoleArn: $role, Image: $image, S3Bucket: $bucket, Zone: $zone, Cores: $cores, MemoryGiB: $memory,
+    ResultPath: "s3://\($bucket)/EMRONEKS_TPCDS-TEST-3T-RESULT-KA"}')
+start=("$sparkplane" jobs start --endpoint-url "$SPARKPLANE_ENDPOINT" --virtual-cluster-id "$VIRTUAL_CLUSTER_ID"
+  --name karpenter-demo --job-template-id "${template[tpcds-benchmark]}" --job-template-parameters "$parameters")
+if [[ "${DEMO_TEMPLATE_RUN:-0}" != 1 ]]; then
+  say "the seed's run from the template (DEMO_TEMPLATE_RUN=1 starts it):"
+  printf "    sparkplane jobs start --virtual-cluster-id %s --name karpenter-demo \\\\\n      --job-template-id %s \\\\\n      --job-template-parameters '%s'\\n" \
+    "$VIRTUAL_CLUSTER_ID" "${template[tpcds-benchmark]}" "$parameters"
+else
+  say "sparkplane jobs start --job-template-id ${template[tpcds-benchmark]} --job-template-parameters $parameters"
+  id2=$("${start[@]}" -o json | jq -r .id)
+  say "job run $id2 accepted on virtual cluster $VIRTUAL_CLUSTER_ID"
+  follow "$id2" 50
+fi
+say "empty nodes are removed by Karpenter 30 s after their last pod; 'make sandbox-down' stops the sandbox"

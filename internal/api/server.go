@@ -12,6 +12,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strconv"
 	"time"
 
@@ -38,6 +39,9 @@ type Options struct {
 	// MetricsToken, when set, is the bearer token /metrics requires; empty serves it to anyone
 	// who reaches the listener.
 	MetricsToken string
+	// TrustPolicies, when set, answers the trust-policy extension route
+	// (GET /virtualclusters/{virtualClusterId}/trustpolicy); nil leaves the route out.
+	TrustPolicies TrustPolicies
 	// Registerer receives the request metrics and Gatherer is what /metrics serves; nil
 	// leaves the metrics unregistered and /metrics out (404).
 	Registerer prometheus.Registerer
@@ -56,6 +60,14 @@ type Server struct {
 	metricsToken string
 	metrics      *metrics
 	gatherer     prometheus.Gatherer
+	trust        TrustPolicies
+}
+
+// TrustPolicies writes IAM trust policies for execution roles (sparkplane execution-roles
+// trust-policy). It lives outside this package because it needs to know how the controller
+// names service accounts; the answer is encoded as JSON as it is.
+type TrustPolicies interface {
+	TrustPolicy(ctx context.Context, virtualClusterID string, query url.Values) (any, error)
 }
 
 // New returns the handler serving svc behind auth. It fails only when its metrics cannot be
@@ -66,7 +78,7 @@ func New(svc *jobs.Service, auth *Authenticator, opts Options) (*Server, error) 
 		return nil, fmt.Errorf("api metrics: %w", err)
 	}
 	s := &Server{svc: svc, auth: auth, log: opts.Logger, maxBody: opts.MaxBodyBytes, mux: http.NewServeMux(), cost: opts.Cost,
-		metricsToken: opts.MetricsToken, metrics: m, gatherer: opts.Gatherer}
+		metricsToken: opts.MetricsToken, metrics: m, gatherer: opts.Gatherer, trust: opts.TrustPolicies}
 	if s.log == nil {
 		s.log = slog.Default()
 	}
@@ -109,6 +121,11 @@ func (s *Server) routes() {
 	// cluster.
 	h["GET /virtualclusters/{virtualClusterId}/jobruns/{id}/cost"] = s.jobRunCost
 	h["GET /virtualclusters/{virtualClusterId}/cost"] = s.virtualClusterCost
+	if s.trust != nil {
+		h["GET /virtualclusters/{virtualClusterId}/trustpolicy"] = func(r *http.Request, _ []byte) (any, error) {
+			return s.trust.TrustPolicy(r.Context(), r.PathValue("virtualClusterId"), r.URL.Query())
+		}
+	}
 	for pattern, fn := range h {
 		s.mux.Handle(pattern, s.operation(fn))
 	}

@@ -96,7 +96,8 @@ type app struct {
 }
 
 // Commands returns the client's top-level command groups (virtual-clusters, jobs,
-// job-templates, security-configurations, tags), ready to be added to the root command.
+// job-templates, security-configurations, tags, cost, execution-roles), ready to be added to
+// the root command.
 func Commands(opts Options) []*cobra.Command {
 	a := &app{opts: opts}
 	groups := []*cobra.Command{
@@ -106,6 +107,7 @@ func Commands(opts Options) []*cobra.Command {
 		a.securityConfigurationsCmd(),
 		a.tagsCmd(),
 		a.costCmd(),
+		a.executionRolesCmd(),
 	}
 	for _, g := range groups {
 		a.addGlobalFlags(g)

@@ -11,6 +11,12 @@
 //	sparkplane security-configurations create|describe|list
 //	sparkplane tags list|add|remove
 //
+// and sparkplane's extensions, which call routes the AWS model lacks with the same SigV4
+// signing:
+//
+//	sparkplane jobs cost, sparkplane cost
+//	sparkplane execution-roles trust-policy
+//
 // So `aws emr-containers start-job-run --virtual-cluster-id X --job-driver '{...}'` becomes
 // `sparkplane jobs start --virtual-cluster-id X --job-driver '{...}'`. Every JSON flag also
 // takes file://path (and fileb://path), read relative to the working directory as the aws CLI

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"sync"
 	"time"
@@ -23,6 +24,7 @@ import (
 	"github.com/sparkplane/sparkplane/internal/release"
 	"github.com/sparkplane/sparkplane/internal/store"
 	"github.com/sparkplane/sparkplane/internal/submission"
+	"github.com/sparkplane/sparkplane/internal/trust"
 )
 
 // Server is a configured sparkplane: its store, domain service, HTTP handler and, when a
@@ -112,7 +114,8 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 	}
 	s.Cost = cost.NewReporter(st, prices, nil)
 	s.Handler, err = api.New(s.Service, api.NewAuthenticator(cfg.Region, access, nil), api.Options{Logger: log, Cost: s.Cost,
-		MetricsToken: cfg.MetricsToken, Registerer: reg, Gatherer: reg})
+		MetricsToken: cfg.MetricsToken, Registerer: reg, Gatherer: reg,
+		TrustPolicies: trustPolicies{svc: s.Service, roles: roles(cfg.ExecutionRoles)}})
 	if err != nil {
 		return fail(err)
 	}
@@ -225,4 +228,23 @@ func (p providers) NamespaceAllowed(id, namespace string) string {
 		}
 	}
 	return ""
+}
+
+// trustPolicies answers the trust-policy route from the virtual cluster the request names and
+// the configured execution roles.
+type trustPolicies struct {
+	svc   *jobs.Service
+	roles jobs.Roles
+}
+
+func (t trustPolicies) TrustPolicy(ctx context.Context, virtualClusterID string, query url.Values) (any, error) {
+	req, err := trust.ParseRequest(virtualClusterID, query)
+	if err != nil {
+		return nil, err
+	}
+	vc, err := t.svc.DescribeVirtualCluster(ctx, req.VirtualClusterID)
+	if err != nil {
+		return nil, err
+	}
+	return trust.ForVirtualCluster(req, vc, t.roles, "")
 }

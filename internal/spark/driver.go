@@ -85,7 +85,7 @@ func (b *builder) driverLabels() error {
 	}
 	preset := map[string]string{
 		wellknown.LabelSparkAppSelector: b.id.appID,
-		wellknown.LabelSparkRole:        "driver",
+		wellknown.LabelSparkRole:        wellknown.SparkRoleDriver,
 	}
 	if b.v.atLeast(3, 3, 0) {
 		preset[wellknown.LabelSparkVersion] = b.job.SparkVersion

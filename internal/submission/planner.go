@@ -137,6 +137,15 @@ func Resolve(run jobs.JobRun, vc jobs.VirtualCluster, rel release.Release, defau
 	for k, v := range in.params.Conf {
 		conf[k] = v
 	}
+	// Release-label defaults sit below everything else, so they fill only the keys no other
+	// level set. They come last because which apply depends on the image the levels above
+	// chose.
+	driverImage, executorImage := effectiveImages(conf, rel.Image)
+	for k, v := range S3ADefaults(rel.SparkVersion, driverImage, executorImage) {
+		if _, set := conf[k]; !set {
+			conf[k] = v
+		}
+	}
 	job := spark.Job{
 		SparkVersion:     rel.SparkVersion,
 		Image:            rel.Image,
