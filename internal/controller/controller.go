@@ -25,7 +25,7 @@ import (
 type Store interface {
 	GetJobRun(ctx context.Context, id string) (jobs.JobRun, error)
 	DescribeVirtualCluster(ctx context.Context, id string) (jobs.VirtualCluster, error)
-	ListActiveJobRuns(ctx context.Context, limit int) ([]jobs.JobRun, error)
+	ListActiveJobRunIDs(ctx context.Context, limit int) ([]string, error)
 	UpdateJobRun(ctx context.Context, id string, expectedVersion int64, mutate func(*jobs.JobRun) error) (jobs.JobRun, error)
 	// SettleVirtualCluster ends a TERMINATING virtual cluster whose last run has ended.
 	SettleVirtualCluster(ctx context.Context, id string) error
@@ -224,14 +224,14 @@ func (c *Controller) enqueuePod(obj any) {
 // resync enqueues every non-terminal job run, and every job run whose finished driver pods are
 // due for deletion. It is what makes a restarted controller resume its work.
 func (c *Controller) resync(ctx context.Context) {
-	active, err := c.opts.Store.ListActiveJobRuns(ctx, 0)
+	active, err := c.opts.Store.ListActiveJobRunIDs(ctx, 0)
 	if err != nil {
 		c.log.Error("list active job runs", "err", err)
 		return
 	}
 	c.metrics.queueDepthObserved.Set(float64(len(active)))
-	for _, r := range active {
-		c.queue.Add(r.ID)
+	for _, id := range active {
+		c.queue.Add(id)
 	}
 	c.settleVirtualClusters(ctx)
 	for _, cl := range c.clusters {

@@ -59,7 +59,7 @@ func (c *Controller) Reconcile(ctx context.Context, id string) (time.Duration, e
 	case run.State == jobs.StateCancelPending:
 		kctx, cancel := context.WithTimeout(ctx, c.opts.KubeTimeout)
 		defer cancel()
-		if err := deleteDrivers(kctx, cl.client, ns, run.ID); err != nil {
+		if err := c.stopDriver(kctx, cl, run, ns); err != nil {
 			c.noteKubernetes(ctx, run, cl, "waiting to delete the driver", err)
 			return 0, err
 		}
@@ -186,6 +186,24 @@ func (c *Controller) observe(ctx context.Context, cl *cluster, run jobs.JobRun, 
 		return c.opts.PendingTimeout / 4, nil
 	}
 	return 0, nil
+}
+
+// stopDriver deletes the current attempt's driver pod (the garbage collector removes what it
+// owns). It deletes by name, not by selector: cancelling many runs at once (a deleted virtual
+// cluster) must not make the API server list the namespace once per run. Earlier attempts'
+// drivers have finished or were stopped when they failed; cleanup removes them after the TTL.
+// A run whose attempt was never recorded (a crash between creating its pod and recording
+// it) falls back to the selector.
+func (c *Controller) stopDriver(ctx context.Context, cl *cluster, run jobs.JobRun, ns string) error {
+	if !run.Attempt.Submitted() {
+		return deleteDrivers(ctx, cl.client, ns, run.ID)
+	}
+	policy := metav1.DeletePropagationBackground
+	err := cl.client.CoreV1().Pods(ns).Delete(ctx, run.Attempt.DriverPod, metav1.DeleteOptions{PropagationPolicy: &policy})
+	if err != nil && !apierrors.IsNotFound(err) {
+		return fmt.Errorf("delete driver pod %s/%s of job run %s: %w", ns, run.Attempt.DriverPod, run.ID, err)
+	}
+	return nil
 }
 
 // driverPod reads a driver pod from the informer's cache; nil when the cache does not hold it.

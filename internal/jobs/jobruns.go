@@ -226,9 +226,10 @@ func (s *Service) GetJobRun(ctx context.Context, id string) (JobRun, error) {
 	return s.store.GetJobRun(ctx, id)
 }
 
-// ListActiveJobRuns returns every non-terminal job run, oldest first (limit <= 0: all).
-func (s *Service) ListActiveJobRuns(ctx context.Context, limit int) ([]JobRun, error) {
-	return s.store.ListActiveJobRuns(ctx, limit)
+// ListActiveJobRunIDs returns the ids of every non-terminal job run, oldest first (limit <= 0:
+// all); the controller's resync reads them, then each run as it reconciles it.
+func (s *Service) ListActiveJobRunIDs(ctx context.Context, limit int) ([]string, error) {
+	return s.store.ListActiveJobRunIDs(ctx, limit)
 }
 
 // UpdateJobRun is the controller's compare-and-set: mutate sees the stored run with version

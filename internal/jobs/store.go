@@ -26,9 +26,9 @@ type Store interface {
 	CreateJobRun(ctx context.Context, run JobRun, token Idempotency) (JobRun, error)
 	GetJobRun(ctx context.Context, id string) (JobRun, error)
 	ListJobRuns(ctx context.Context, f JobRunFilter) ([]JobRun, string, error)
-	// ListActiveJobRuns returns non-terminal job runs of every virtual cluster, oldest first,
-	// at most limit (all when limit <= 0).
-	ListActiveJobRuns(ctx context.Context, limit int) ([]JobRun, error)
+	// ListActiveJobRunIDs returns the ids of the non-terminal job runs of every virtual
+	// cluster, oldest first, at most limit (all when limit <= 0).
+	ListActiveJobRunIDs(ctx context.Context, limit int) ([]string, error)
 	// UpdateJobRun reads the run, fails with ErrConflict if its Version is not
 	// expectedVersion (skip the check with a negative expectedVersion), applies mutate, and
 	// stores the result with Version+1. An error from mutate aborts and is returned.

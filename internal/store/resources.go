@@ -234,16 +234,29 @@ func (s *SQLite) queryJobRuns(ctx context.Context, stmt string, args []any, limi
 	return out, next, nil
 }
 
-// ListActiveJobRuns implements jobs.Store.
-func (s *SQLite) ListActiveJobRuns(ctx context.Context, limit int) ([]jobs.JobRun, error) {
-	stmt := `SELECT ` + jobRunColumns + ` FROM job_runs WHERE state IN ('PENDING', 'SUBMITTED', 'RUNNING', 'CANCEL_PENDING') ORDER BY created_at, id`
+// ListActiveJobRunIDs implements jobs.Store. It reads the ids from the partial index alone,
+// never the documents.
+func (s *SQLite) ListActiveJobRunIDs(ctx context.Context, limit int) ([]string, error) {
+	stmt := `SELECT id FROM job_runs WHERE state IN ('PENDING', 'SUBMITTED', 'RUNNING', 'CANCEL_PENDING') ORDER BY created_at, id`
 	var args []any
 	if limit > 0 {
 		stmt += " LIMIT ?"
 		args = append(args, limit)
 	}
-	runs, _, err := s.queryJobRuns(ctx, stmt, args, 0)
-	return runs, err
+	rows, err := s.read.QueryContext(ctx, stmt, args...)
+	if err != nil {
+		return nil, fmt.Errorf("list active job runs: %w", err)
+	}
+	defer rows.Close()
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, fmt.Errorf("list active job runs: %w", err)
+		}
+		ids = append(ids, id)
+	}
+	return ids, rows.Err()
 }
 
 // UpdateJobRun implements jobs.Store.

@@ -24,7 +24,7 @@ func Run(t *testing.T, newStore func(t *testing.T) jobs.Store) {
 		{"JobRunRoundTrip", testJobRunRoundTrip},
 		{"JobRunFiltersAndPagination", testJobRunList},
 		{"UpdateJobRunCompareAndSet", testUpdateJobRun},
-		{"ListActiveJobRuns", testListActive},
+		{"ListActiveJobRunIDs", testListActive},
 		{"TemplatesAndSecurityConfigurations", testTemplates},
 		{"Tags", testTags},
 		{"NotFound", testNotFound},
@@ -269,11 +269,11 @@ func testListActive(t *testing.T, s jobs.Store) {
 	for i, st := range []jobs.JobRunState{jobs.StatePending, jobs.StateCompleted, jobs.StateRunning, jobs.StateCancelPending, jobs.StateFailed, jobs.StateSubmitted, jobs.StateCancelled} {
 		must(s.CreateJobRun(ctx(t), JobRun(fmt.Sprintf("a%d", i), fmt.Sprintf("v%d", i%2), "n", st, base.Add(time.Duration(i)*time.Second)), jobs.Idempotency{}))(t)
 	}
-	got := ids(must(s.ListActiveJobRuns(ctx(t), 0))(t), func(r jobs.JobRun) string { return r.ID })
+	got := must(s.ListActiveJobRunIDs(ctx(t), 0))(t)
 	if fmt.Sprint(got) != "[a0 a2 a3 a5]" {
 		t.Fatalf("active runs %v", got)
 	}
-	if got := must(s.ListActiveJobRuns(ctx(t), 2))(t); len(got) != 2 {
+	if got := must(s.ListActiveJobRunIDs(ctx(t), 2))(t); len(got) != 2 {
 		t.Fatalf("limit 2 returned %d", len(got))
 	}
 }
