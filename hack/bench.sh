@@ -2,9 +2,13 @@
 # Runs the benchmarks docs/benchmarks.md reports and prints a summary table:
 #   1. issue 3, no cluster: StartJobRun through the whole API stack at 1, 8 and 64 clients, and
 #      ListJobRuns with 100k and 1M stored runs (internal/api);
-#   2. issue 4, in a test cluster (internal/bench), driver emulator off: sustained jobs/s of
+#   2. issue 4, in a quiet test cluster (test/bench), driver emulator off: sustained jobs/s of
 #      sparkplane and of a raw client-go baseline in pairs (BenchmarkThroughput), and
-#      submit->driver-pod latency at a steady rate (BenchmarkLatency).
+#      submit->driver-pod latency at a steady rate (BenchmarkLatency);
+#   3. issue 8, what a user meets (test/load): a whole sandbox up (Karpenter, the driver
+#      emulator, the controller-manager, the server as its own process), SigV4 clients against
+#      raw client-go on the same cluster in the same round, the latency at a steady rate, and
+#      the server's memory with 10,000 live runs, after which the sandbox must still provision.
 # Raw `go test` output goes to .cache/bench/ (git-ignored). About 5 minutes on 2 cores.
 #
 # Knobs (environment):
@@ -15,7 +19,8 @@
 #   BENCH_DURATION=25s   length of the latency experiment
 #   BENCH_PROFILE=1      also write CPU profiles of the cluster experiments (the test process:
 #                        API server, store, controller and the clients) to .cache/bench/
-#   BENCH_ONLY=api|cluster   run one half
+#   BENCH_LIVE=10000     live job runs of the memory experiment
+#   BENCH_ONLY=api|cluster|sandbox   run one part
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -62,8 +67,29 @@ if [[ -z $only || $only == cluster ]]; then
 	done
 fi
 
+if [[ -z $only || $only == sandbox ]]; then
+	# A sandbox of its own, so a user's .sandbox is never touched; stopped by its pids at the end.
+	make build >/dev/null
+	sbx=$PWD/$out/sandbox
+	bin/sparkplane-sandbox down --dir "$sbx" >/dev/null 2>&1 || true
+	bin/sparkplane-sandbox up --dir "$sbx" >"$out/sandbox-up.txt"
+	trap 'bin/sparkplane-sandbox down --dir "$sbx" >/dev/null 2>&1 || true' EXIT
+	: >"$out/sandbox.txt"
+	for round in $(seq 1 "$count"); do
+		run "sandbox-throughput-$round" ./test/load -run '^$' -bench '^BenchmarkSandboxThroughput$' -benchtime 1x -count 1 -timeout 30m \
+			-args -sandbox "$sbx" -jobs "${BENCH_JOBS:-600}"
+		cat "$out/sandbox-throughput-$round.txt" >>"$out/sandbox.txt"
+	done
+	run sandbox-latency ./test/load -run '^$' -bench '^BenchmarkSandboxLatency$' -benchtime 1x -count 1 -timeout 30m \
+		-args -sandbox "$sbx" -rate "${BENCH_RATE:-10}" -duration "${BENCH_DURATION:-30s}"
+	run sandbox-live ./test/load -run '^$' -bench '^BenchmarkSandboxLiveRuns$' -benchtime 1x -count 1 -timeout 60m \
+		-args -sandbox "$sbx" -live "${BENCH_LIVE:-10000}"
+	cat "$out/sandbox-latency.txt" "$out/sandbox-live.txt" >>"$out/sandbox.txt"
+	bin/sparkplane-sandbox status --dir "$sbx" | tee "$out/sandbox-status.txt" || failed=1
+fi
+
 # The summary: the median of every metric of every benchmark over its runs, then the targets.
-cat "$out"/api-*.txt "$out/cluster.txt" 2>/dev/null | awk '
+cat "$out"/api-*.txt "$out/cluster.txt" "$out/sandbox.txt" 2>/dev/null | awk '
 	/^Benchmark/ {
 		name = $1; sub(/-[0-9]+$/, "", name)
 		if (!(name in seen)) { seen[name] = 1; order[++n] = name }
@@ -97,6 +123,15 @@ cat "$out"/api-*.txt "$out/cluster.txt" 2>/dev/null | awk '
 		}
 		if (("BenchmarkLatency" SUBSEP "p99_ms") in cnt)
 			t("p99 at steady rate < 200 ms", med["BenchmarkLatency", "p99_ms"], med["BenchmarkLatency", "p99_ms"] < 200)
+		st = "BenchmarkSandboxThroughput"
+		if ((st SUBSEP "ratio_vs_raw") in cnt) {
+			printf "\nissue 8 targets, whole sandbox up (medians):\n"
+			t("sparkplane/raw >= 0.8", med[st, "ratio_vs_raw"], med[st, "ratio_vs_raw"] >= 0.8)
+		}
+		if (("BenchmarkSandboxLatency" SUBSEP "p99_ms") in cnt)
+			t("p99 submit->pod at 10/s < 100 ms", med["BenchmarkSandboxLatency", "p99_ms"], med["BenchmarkSandboxLatency", "p99_ms"] < 100)
+		if (("BenchmarkSandboxLiveRuns" SUBSEP "server_rss_MB") in cnt)
+			t("server RSS, 10k live runs < 200 MB", med["BenchmarkSandboxLiveRuns", "server_rss_MB"], med["BenchmarkSandboxLiveRuns", "server_rss_MB"] < 200)
 	}
 	function t(what, v, ok) { printf "  %-32s %10.4g  %s\n", what, v, ok ? "met" : "MISSED" }
 ' | tee "$out/summary.txt"

@@ -241,6 +241,16 @@ func (s *Sandbox) Up(ctx context.Context) error {
 			return WaitHTTP(ctx, fmt.Sprintf("http://127.0.0.1:%d/healthz", st.APIPort), alive)
 		},
 	}
+	// A Karpenter that runs but no longer provisions is restarted: stopping it here makes the
+	// loop below start it again.
+	if pid := ReadPid(s.Dir, PartKarpenter); Alive(pid) {
+		if _, err := ProvisionProbe(ctx, client); err != nil {
+			s.printf("karpenter  runs (pid %d) but does not provision (%v); restarting it\n", pid, err)
+			if err := StopPid(pid, 10*time.Second); err != nil {
+				return fmt.Errorf("stop karpenter: %w", err)
+			}
+		}
+	}
 	for _, part := range Parts {
 		alive := func() bool { return Alive(ReadPid(s.Dir, part)) }
 		if alive() {
@@ -481,6 +491,7 @@ func (s *Sandbox) Status(ctx context.Context) ([]PartStatus, error) {
 		}
 	}
 	out = append(out, cs)
+	probeCtx := ctx
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	for _, part := range Parts {
@@ -492,6 +503,15 @@ func (s *Sandbox) Status(ctx context.Context) ([]PartStatus, error) {
 			case PartKarpenter:
 				err = WaitHTTP(ctx, KarpenterHealthURL(st.KarpenterHealth), func() bool { return false })
 				ps.Detail = fmt.Sprintf("metrics http://127.0.0.1:%d/metrics", st.KarpenterMetrics)
+				if err == nil && cs.Healthy {
+					// Answering /healthz is not enough: it must still provision.
+					var took time.Duration
+					if took, err = s.probe(probeCtx, c); err == nil {
+						ps.Detail += fmt.Sprintf("; a probe pod got a node in %s", took.Round(100*time.Millisecond))
+					} else {
+						ps.Detail = "answers /healthz but does not provision: " + err.Error() + "; `sparkplane-sandbox up` restarts it"
+					}
+				}
 			case PartS3:
 				ps.Detail = fmt.Sprintf("http://127.0.0.1:%d bucket %s", st.S3Port, Bucket)
 				err = portCheck(st.S3Port)
@@ -509,6 +529,19 @@ func (s *Sandbox) Status(ctx context.Context) ([]PartStatus, error) {
 		out = append(out, ps)
 	}
 	return out, nil
+}
+
+// probe runs ProvisionProbe on the sandbox's cluster.
+func (s *Sandbox) probe(ctx context.Context, c *Cluster) (time.Duration, error) {
+	cfg, err := c.RESTConfig()
+	if err != nil {
+		return 0, err
+	}
+	k, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		return 0, err
+	}
+	return ProvisionProbe(ctx, k)
 }
 
 func portCheck(port int) error {

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -106,6 +107,10 @@ func TestSandboxUpStatusDown(t *testing.T) {
 	}
 
 	t.Run("seed walkthrough", func(t *testing.T) { runWalkthrough(t, s.Server, s.Dir, env) })
+	t.Run("a Karpenter that stops provisioning is noticed and restarted", func(t *testing.T) {
+		karpenterRecovers(t, s)
+		pids[sandbox.PartKarpenter] = sandbox.ReadPid(s.Dir, sandbox.PartKarpenter)
+	})
 
 	if err := s.Down(ctx); err != nil {
 		t.Fatal(err)
@@ -219,5 +224,41 @@ func runWalkthrough(t *testing.T, bin, dir string, env map[string]string) {
 	}
 	if drivers != 1 || executors != 50 {
 		t.Errorf("saw %d driver and %d executor pods running, want 1 and 50", drivers, executors)
+	}
+}
+
+// karpenterRecovers freezes Karpenter (SIGSTOP: its process runs, nothing it does happens),
+// checks that status reports it unhealthy, and that up restarts it into a Karpenter that
+// provisions again.
+func karpenterRecovers(t *testing.T, s *sandbox.Sandbox) {
+	ctx := context.Background()
+	pid := sandbox.ReadPid(s.Dir, sandbox.PartKarpenter)
+	if err := syscall.Kill(pid, syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	defer syscall.Kill(pid, syscall.SIGCONT) //nolint:errcheck // the process is usually gone by then
+	parts, err := s.Status(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range parts {
+		if p.Name == sandbox.PartKarpenter && (p.Healthy || !p.Running) {
+			t.Fatalf("a frozen Karpenter shows as running %t healthy %t (%s)", p.Running, p.Healthy, p.Detail)
+		}
+	}
+	if err := s.Up(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if now := sandbox.ReadPid(s.Dir, sandbox.PartKarpenter); now == pid || !sandbox.Alive(now) {
+		t.Fatalf("up left Karpenter at pid %d (was %d, alive %t)", now, pid, sandbox.Alive(now))
+	}
+	parts, err = s.Status(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range parts {
+		if !p.Healthy {
+			t.Errorf("after up restarted Karpenter, %s: healthy %t (%s)", p.Name, p.Healthy, p.Detail)
+		}
 	}
 }
