@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Lints the module: gofmt, go vet, and golangci-lint (built once from the Go module proxy into
+# Lints the module: gofmt, go mod tidy, go vet, and golangci-lint (built once from the Go module proxy into
 # the same cache as the cluster parts, pinned by version).
 set -euo pipefail
 GOLANGCI_VERSION=v2.15.0
@@ -11,6 +11,13 @@ unformatted=$(gofmt -l $(git ls-files '*.go') 2>/dev/null || true)
 if [[ -n "$unformatted" ]]; then
   echo "gofmt would change these files (run 'gofmt -w'):" >&2
   echo "$unformatted" >&2
+  exit 1
+fi
+
+# go.mod must say what the code imports: direct dependencies as direct, nothing unused.
+if ! tidy=$(go mod tidy -diff 2>&1); then
+  echo "go mod tidy would change go.mod or go.sum (run 'go mod tidy'):" >&2
+  echo "$tidy" >&2
   exit 1
 fi
 

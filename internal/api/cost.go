@@ -64,13 +64,16 @@ func Summary(r cost.JobReport) JobRunCost {
 type jobRunWithCost struct {
 	jobs.JobRun
 	Cost *JobRunCost `json:"sparkplaneCost,omitempty"`
+	// SparkVersion is the Spark version whose spark-submit rules built the current
+	// attempt's driver objects, once they exist (extension member).
+	SparkVersion string `json:"sparkplaneSparkVersion,omitempty"`
 }
 
 // withCost adds the cost summary to a described job run. Cost is an extension: when it cannot
 // be read the job run is still described (without the member) and the failure is logged, so a
 // cost problem never breaks the AWS operation. A job run with no recorded pod has no member.
 func (s *Server) withCost(ctx context.Context, run jobs.JobRun) any {
-	out := jobRunWithCost{JobRun: run}
+	out := jobRunWithCost{JobRun: run, SparkVersion: run.Attempt.SparkVersion}
 	if s.cost == nil {
 		return out
 	}

@@ -111,7 +111,8 @@ func (c *Controller) submit(ctx context.Context, cl *cluster, run jobs.JobRun, v
 	}
 	now := c.opts.Clock.Now().UTC()
 	_, err = c.opts.Store.UpdateJobRun(ctx, run.ID, run.Version, func(r *jobs.JobRun) error {
-		r.Attempt = jobs.Attempt{Number: attempt, Namespace: plan.Namespace, DriverPod: plan.Objects.DriverPod.Name, SubmittedAt: now}
+		r.Attempt = jobs.Attempt{Number: attempt, Namespace: plan.Namespace, DriverPod: plan.Objects.DriverPod.Name, SubmittedAt: now,
+			SparkVersion: plan.Objects.SparkVersion}
 		r.RetryPolicyExecution = &jobs.RetryPolicyExecution{CurrentAttemptCount: int32(attempt)}
 		r.State = jobs.StateSubmitted
 		r.StateDetails = fmt.Sprintf("driver pod %s/%s created (attempt %d of %d)", plan.Namespace, plan.Objects.DriverPod.Name, attempt, maxAttempts(run))

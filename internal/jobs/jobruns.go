@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // StartJobRun validates, resolves (job template substitution) and durably stores a job run in
@@ -96,8 +97,8 @@ func (s *Service) StartJobRun(ctx context.Context, in StartJobRunInput, createdB
 	if vc.State != VirtualClusterRunning {
 		return JobRun{}, invalid("virtualClusterId", "virtual cluster %s is %s; job runs can only start on a RUNNING virtual cluster", vc.ID, vc.State)
 	}
-	if !s.cfg.Releases.Known(label) {
-		return JobRun{}, invalid("releaseLabel", "%q is not a release label in the release catalog", label)
+	if err := s.cfg.Releases.Check(label); err != nil {
+		return JobRun{}, &ValidationError{Field: "releaseLabel", Rule: strings.TrimPrefix(err.Error(), "releaseLabel ")}
 	}
 	if !s.cfg.Roles.Allowed(role, vc.ID) {
 		return JobRun{}, invalid("executionRoleArn", "%q is not an execution role registered for virtual cluster %s", role, vc.ID)

@@ -13,7 +13,10 @@ import (
 
 // Releases tells which release labels the server can run (internal/release's catalog).
 type Releases interface {
-	Known(label string) bool
+	// Check says why a job run with label cannot be accepted (an unknown label, with the
+	// nearest valid ones; a release whose Spark the builder does not support, with the
+	// supported range), or nil.
+	Check(label string) error
 }
 
 // Roles tells whether an execution role is registered and may be used on a virtual cluster.

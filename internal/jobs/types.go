@@ -201,6 +201,9 @@ type Attempt struct {
 	RunningAt   time.Time `json:"runningAt,omitzero"`
 	// CleanedUp is set once a finished run's driver pods were deleted after their TTL.
 	CleanedUp bool `json:"cleanedUp,omitempty"`
+	// SparkVersion is the Spark version whose spark-submit rules built the attempt's driver
+	// objects (the release label's Spark); DescribeJobRun reports it.
+	SparkVersion string `json:"sparkVersion,omitempty"`
 }
 
 // Current is the attempt's number, from 1.

@@ -359,6 +359,10 @@ func TestJobCost(t *testing.T) {
 		if total, _ := sum["total"].(float64); math.Abs(total-spot.Totals.Cost) > 1e-9 {
 			t.Errorf("DescribeJobRun %s = %v, want total %.9f", api.CostMember, desc.JobRun[api.CostMember], spot.Totals.Cost)
 		}
+		// The release's Spark (emr-6.15.0 ships 3.4.1) built the driver; DescribeJobRun says so.
+		if v := desc.JobRun["sparkplaneSparkVersion"]; v != "3.4.1" {
+			t.Errorf("DescribeJobRun sparkplaneSparkVersion = %v, want 3.4.1 (the Spark of %s)", v, release)
+		}
 		var vcr cost.VirtualClusterReport
 		s.get(t, "/virtualclusters/"+vcSpot+"/cost?since="+time.Now().UTC().Add(-time.Hour).Format(time.RFC3339), &vcr)
 		if len(vcr.Jobs) != 1 || vcr.Jobs[0].JobRunID != spotJob || math.Abs(vcr.Totals.Cost-spot.Totals.Cost) > 1e-9 || vcr.Idle < 0 {

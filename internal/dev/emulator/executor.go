@@ -89,12 +89,16 @@ func BuildExecutor(driver *corev1.Pod, conf Conf, template *corev1.Pod, id int) 
 	maps.Copy(labels, pod.Labels)
 	maps.Copy(labels, conf.prefixed("spark.kubernetes.executor.label."))
 	maps.Copy(labels, map[string]string{
-		wellknown.LabelSparkRole:            "executor",
+		wellknown.LabelSparkRole:            wellknown.SparkRoleExecutor,
 		wellknown.LabelSparkAppSelector:     appID,
 		wellknown.LabelSparkExecID:          strconv.Itoa(id),
 		wellknown.LabelSparkResourceProfile: "0",
-		wellknown.LabelSparkAppName:         appNameLabel(conf.get("spark.app.name", "spark")),
 	})
+	// Spark 3.3 (SPARK-36566) added spark-app-name to executors, together with spark-version
+	// on the driver: a driver without that label is an older Spark, whose executors lack it.
+	if _, since33 := driver.Labels[wellknown.LabelSparkVersion]; since33 {
+		labels[wellknown.LabelSparkAppName] = appNameLabel(conf.get("spark.app.name", "spark"))
+	}
 	pod.Labels = labels
 	annotations := map[string]string{}
 	maps.Copy(annotations, pod.Annotations)

@@ -87,10 +87,25 @@ func TestExecutorCountDurationExitCode(t *testing.T) {
 	}
 }
 
+// TestBuildExecutorBefore33: a Spark 3.1 or 3.2 driver (no spark-version label) gives its
+// executors no spark-app-name label, as those versions did not.
+func TestBuildExecutorBefore33(t *testing.T) {
+	driver := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "pi-driver", Namespace: "spark", UID: "u",
+		Labels: map[string]string{wellknown.LabelSparkAppSelector: "spark-abc"}}}
+	p, err := BuildExecutor(driver, Conf{"spark.app.id": "spark-abc", "spark.app.name": "pi",
+		"spark.kubernetes.container.image": "apache/spark:v3.1.3"}, nil, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v, ok := p.Labels[wellknown.LabelSparkAppName]; ok {
+		t.Errorf("a 3.1 executor got spark-app-name %q", v)
+	}
+}
+
 func TestBuildExecutor(t *testing.T) {
 	driver := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{
 		Name: "pi-0123456789abcdef-driver", Namespace: "spark", UID: "uid-1",
-		Labels: map[string]string{wellknown.LabelSparkAppSelector: "spark-abc"},
+		Labels: map[string]string{wellknown.LabelSparkAppSelector: "spark-abc", wellknown.LabelSparkVersion: "3.5.3"},
 	}}
 	base := Conf{
 		"spark.app.id": "spark-abc", "spark.app.name": "Spark Pi!",
