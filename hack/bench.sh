@@ -60,7 +60,7 @@ if [[ -z $only || $only == cluster ]]; then
 		if [[ -n ${BENCH_PROFILE:-} ]]; then
 			profile=(-cpuprofile "$PWD/$out/cluster-$round.cpu.pprof" -o "$PWD/$out/bench.test")
 		fi
-		run "cluster-$round" ./internal/bench -run '^$' -bench . -benchtime 1x -count 1 -timeout 15m "${profile[@]}" \
+		run "cluster-$round" ./test/bench -run '^$' -bench . -benchtime 1x -count 1 -timeout 15m "${profile[@]}" \
 			-args -jobs "${BENCH_JOBS:-500}" -rate "${BENCH_RATE:-10}" -duration "${BENCH_DURATION:-25s}" \
 			-log-dir "$PWD/$out/logs-$round"
 		cat "$out/cluster-$round.txt" >>"$out/cluster.txt"

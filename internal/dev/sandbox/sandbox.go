@@ -241,11 +241,17 @@ func (s *Sandbox) Up(ctx context.Context) error {
 			return WaitHTTP(ctx, fmt.Sprintf("http://127.0.0.1:%d/healthz", st.APIPort), alive)
 		},
 	}
-	// A Karpenter that runs but no longer provisions is restarted: stopping it here makes the
-	// loop below start it again.
+	// A Karpenter that runs but does not answer, or answers but no longer provisions, is
+	// restarted: stopping it here makes the loop below start it again.
 	if pid := ReadPid(s.Dir, PartKarpenter); Alive(pid) {
-		if _, err := ProvisionProbe(ctx, client); err != nil {
-			s.printf("karpenter  runs (pid %d) but does not provision (%v); restarting it\n", pid, err)
+		hctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		err := WaitHTTP(hctx, KarpenterHealthURL(st.KarpenterHealth), nil)
+		cancel()
+		if err == nil {
+			_, err = ProvisionProbe(ctx, client)
+		}
+		if err != nil {
+			s.printf("karpenter  runs (pid %d) but does not do its job (%v); restarting it\n", pid, err)
 			if err := StopPid(pid, 10*time.Second); err != nil {
 				return fmt.Errorf("stop karpenter: %w", err)
 			}
