@@ -307,6 +307,74 @@ current-context: dead
 	s2.waitState(t, vc, id, emrtypes.JobRunStateCompleted, 2*time.Minute)
 }
 
+// TestKubernetesHangSaysSo points the server at an API server that accepts connections and
+// never answers (a frozen process, a partition that drops replies): the run waits in PENDING
+// and its stateDetails says it waits for Kubernetes, instead of staying empty while a worker
+// blocks; a server with a working cluster then runs it.
+func TestKubernetesHangSaysSo(t *testing.T) {
+	ensureNode(t)
+	dir := t.TempDir()
+	hole, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer hole.Close()
+	held := make(chan net.Conn, 1024)
+	go func() {
+		for {
+			c, err := hole.Accept()
+			if err != nil {
+				return
+			}
+			held <- c // read nothing, answer nothing
+		}
+	}()
+	defer func() {
+		for {
+			select {
+			case c := <-held:
+				c.Close()
+			default:
+				return
+			}
+		}
+	}()
+	hung := filepath.Join(dir, "hung.kubeconfig")
+	if err := os.WriteFile(hung, []byte(fmt.Sprintf(`apiVersion: v1
+kind: Config
+clusters: [{name: hung, cluster: {server: "http://%s"}}]
+contexts: [{name: hung, context: {cluster: hung, user: hung}}]
+users: [{name: hung, user: {}}]
+current-context: hung
+`, hole.Addr())), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s := startServer(t, dir, hung, func(c *config.Config) { c.Controller.KubeTimeout = config.Duration{Duration: 2 * time.Second} })
+	vc := s.virtualCluster(t, "hang")
+	id := s.start(t, vc, 0, "spark.sparkplane.sandbox.duration=1s")
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		out, err := s.client.DescribeJobRun(context.Background(), &emrcontainers.DescribeJobRunInput{VirtualClusterId: aws.String(vc), Id: aws.String(id)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if out.JobRun.State != emrtypes.JobRunStatePending {
+			t.Fatalf("job run moved to %s while Kubernetes hung", out.JobRun.State)
+		}
+		details := aws.ToString(out.JobRun.StateDetails)
+		if strings.HasPrefix(details, "waiting for Kubernetes: the API server of container provider") && strings.Contains(details, "did not answer within 2s") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("stateDetails %q never said the job is waiting for Kubernetes", details)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	s.Stop()
+	s2 := startServer(t, dir, testenv.Get(t).Kubeconfig)
+	s2.waitState(t, vc, id, emrtypes.JobRunStateCompleted, 2*time.Minute)
+}
+
 // TestPodTemplatesFromS3 places the driver with a template read from the S3 server.
 func TestPodTemplatesFromS3(t *testing.T) {
 	ensureNode(t)
