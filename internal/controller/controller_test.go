@@ -272,16 +272,7 @@ func TestKubernetesOutageLosesNothing(t *testing.T) {
 	}
 	deadAddr := ln.Addr().String()
 	ln.Close()
-	dead := filepath.Join(dir, "dead.kubeconfig")
-	if err := os.WriteFile(dead, []byte(fmt.Sprintf(`apiVersion: v1
-kind: Config
-clusters: [{name: dead, cluster: {server: "http://%s"}}]
-contexts: [{name: dead, context: {cluster: dead, user: dead}}]
-users: [{name: dead, user: {}}]
-current-context: dead
-`, deadAddr)), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	dead := kubeconfigFor(t, dir, deadAddr)
 	s := startServer(t, dir, dead)
 	vc := s.virtualCluster(t, "outage")
 	id := s.start(t, vc, 0, "spark.sparkplane.sandbox.duration=1s")
@@ -305,6 +296,22 @@ current-context: dead
 	s.Stop()
 	s2 := startServer(t, dir, testenv.Get(t).Kubeconfig)
 	s2.waitState(t, vc, id, emrtypes.JobRunStateCompleted, 2*time.Minute)
+}
+
+// kubeconfigFor writes a kubeconfig naming an API server at addr (plain HTTP, no user).
+func kubeconfigFor(t *testing.T, dir, addr string) string {
+	t.Helper()
+	path := filepath.Join(dir, "outage.kubeconfig")
+	if err := os.WriteFile(path, []byte(fmt.Sprintf(`apiVersion: v1
+kind: Config
+clusters: [{name: outage, cluster: {server: "http://%s"}}]
+contexts: [{name: outage, context: {cluster: outage, user: outage}}]
+users: [{name: outage, user: {}}]
+current-context: outage
+`, addr)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
 }
 
 // TestKubernetesHangSaysSo points the server at an API server that accepts connections and
@@ -339,16 +346,7 @@ func TestKubernetesHangSaysSo(t *testing.T) {
 			}
 		}
 	}()
-	hung := filepath.Join(dir, "hung.kubeconfig")
-	if err := os.WriteFile(hung, []byte(fmt.Sprintf(`apiVersion: v1
-kind: Config
-clusters: [{name: hung, cluster: {server: "http://%s"}}]
-contexts: [{name: hung, context: {cluster: hung, user: hung}}]
-users: [{name: hung, user: {}}]
-current-context: hung
-`, hole.Addr())), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	hung := kubeconfigFor(t, dir, hole.Addr().String())
 	s := startServer(t, dir, hung, func(c *config.Config) { c.Controller.KubeTimeout = config.Duration{Duration: 2 * time.Second} })
 	vc := s.virtualCluster(t, "hang")
 	id := s.start(t, vc, 0, "spark.sparkplane.sandbox.duration=1s")

@@ -88,32 +88,10 @@ func benchRawClientGo(b *testing.B) float64 {
 		w := benchkit.WatchObjects(b, env.Config, ns, len(plans))
 		cpu := benchkit.StartCPU(b, filepath.Join(env.Dir, "kwok"))
 
-		var next atomic.Int64
-		var wg sync.WaitGroup
-		errs := make(chan error, *flagRawWorkers)
 		start := time.Now()
-		for range *flagRawWorkers {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				for {
-					j := next.Add(1) - 1
-					if j >= int64(len(plans)) {
-						return
-					}
-					if err := benchkit.CreateObjects(b.Context(), client, plans[j]); err != nil {
-						errs <- err
-						return
-					}
-				}
-			}()
-		}
-		wg.Wait()
-		created := time.Since(start)
-		close(errs)
-		for err := range errs {
-			b.Fatal(err)
-		}
+		_, created := benchkit.Burst(b, *flagRawWorkers, len(plans), func(ctx context.Context, i int) (string, error) {
+			return "", benchkit.CreateObjects(ctx, client, plans[i])
+		})
 		_, all := w.Wait(b, *flagWaitObjects)
 		cpu.Report(b, len(plans))
 		rate := float64(len(plans)) / all.Sub(start).Seconds()
@@ -139,37 +117,8 @@ func benchSparkplane(b *testing.B, raw float64) {
 		w := benchkit.WatchObjects(b, env.Config, ns, *flagJobs)
 		cpu := benchkit.StartCPU(b, filepath.Join(env.Dir, "kwok"))
 
-		submitted := make([]time.Time, *flagJobs)
-		ids := make([]string, *flagJobs)
-		var next atomic.Int64
-		var wg sync.WaitGroup
-		errs := make(chan error, *flagClients)
 		start := time.Now()
-		for range *flagClients {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				for {
-					j := next.Add(1) - 1
-					if j >= int64(*flagJobs) {
-						return
-					}
-					submitted[j] = time.Now()
-					id, err := srv.start(b.Context(), vc)
-					if err != nil {
-						errs <- err
-						return
-					}
-					ids[j] = id
-				}
-			}()
-		}
-		wg.Wait()
-		accepted := time.Since(start)
-		close(errs)
-		for err := range errs {
-			b.Fatal(err)
-		}
+		sub, accepted := benchkit.Burst(b, *flagClients, *flagJobs, func(ctx context.Context, _ int) (string, error) { return srv.start(ctx, vc) })
 		pods, all := w.Wait(b, *flagWaitObjects)
 		cpu.Report(b, *flagJobs)
 		podRate := float64(*flagJobs) / pods.Sub(start).Seconds()
@@ -180,7 +129,7 @@ func benchSparkplane(b *testing.B, raw float64) {
 		if raw > 0 {
 			b.ReportMetric(allRate/raw, "ratio_vs_raw")
 		}
-		lat := w.Latencies(b, ids, submitted)
+		lat := w.Latencies(b, sub.IDs, sub.At)
 		b.ReportMetric(benchkit.Percentile(lat, 0.50), "p50_ms")
 		b.ReportMetric(benchkit.Percentile(lat, 0.99), "p99_ms")
 	}
@@ -200,43 +149,14 @@ func BenchmarkLatency(b *testing.B) {
 		n := int(*flagRate * flagDuration.Seconds())
 		w := benchkit.WatchObjects(b, env.Config, ns, n)
 
-		submitted := make([]time.Time, n)
-		calls := make([]float64, n)
-		ids := make([]string, n)
-		errs := make(chan error, n)
-		var wg sync.WaitGroup
-		interval := time.Duration(float64(time.Second) / *flagRate)
-		tick := time.NewTicker(interval)
-		for j := range n {
-			if j > 0 {
-				<-tick.C
-			}
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				submitted[j] = time.Now()
-				id, err := srv.start(b.Context(), vc)
-				if err != nil {
-					errs <- err
-					return
-				}
-				calls[j] = benchkit.Ms(time.Since(submitted[j]))
-				ids[j] = id
-			}()
-		}
-		tick.Stop()
-		wg.Wait()
-		close(errs)
-		for err := range errs {
-			b.Fatal(err)
-		}
+		sub := benchkit.Steady(b, *flagRate, n, func(ctx context.Context) (string, error) { return srv.start(ctx, vc) })
 		w.Wait(b, *flagWaitObjects)
-		lat := w.Latencies(b, ids, submitted)
+		lat := w.Latencies(b, sub.IDs, sub.At)
 		b.ReportMetric(benchkit.Percentile(lat, 0.50), "p50_ms")
 		b.ReportMetric(benchkit.Percentile(lat, 0.99), "p99_ms")
 		b.ReportMetric(benchkit.Percentile(lat, 1), "max_ms")
-		b.ReportMetric(benchkit.Percentile(calls, 0.50), "call_p50_ms")
-		b.ReportMetric(benchkit.Percentile(calls, 0.99), "call_p99_ms")
+		b.ReportMetric(benchkit.Percentile(sub.Calls, 0.50), "call_p50_ms")
+		b.ReportMetric(benchkit.Percentile(sub.Calls, 0.99), "call_p99_ms")
 	}
 }
 

@@ -5,11 +5,11 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -176,29 +176,10 @@ func BenchmarkSandboxThroughput(b *testing.B) {
 		benchkit.EnsureRawAccess(b, e.client, plans[0])
 		w := benchkit.WatchObjects(b, e.config, ns, len(plans))
 		cpu := benchkit.StartCPU(b, e.kwokDir)
-		var next atomic.Int64
-		var wg sync.WaitGroup
-		errs := make(chan error, *flagRawWorkers)
 		start := time.Now()
-		for range *flagRawWorkers {
-			wg.Go(func() {
-				for {
-					i := next.Add(1) - 1
-					if i >= int64(len(plans)) {
-						return
-					}
-					if err := benchkit.CreateObjects(b.Context(), e.client, plans[i]); err != nil {
-						errs <- err
-						return
-					}
-				}
-			})
-		}
-		wg.Wait()
-		close(errs)
-		for err := range errs {
-			b.Fatal(err)
-		}
+		benchkit.Burst(b, *flagRawWorkers, len(plans), func(ctx context.Context, i int) (string, error) {
+			return "", benchkit.CreateObjects(ctx, e.client, plans[i])
+		})
 		_, all := w.Wait(b, *flagWait)
 		raw := float64(len(plans)) / all.Sub(start).Seconds()
 		cpu.Report(b, len(plans))
@@ -209,42 +190,23 @@ func BenchmarkSandboxThroughput(b *testing.B) {
 		vc := e.virtualCluster(b, ns)
 		w = benchkit.WatchObjects(b, e.config, ns, *flagJobs)
 		rss := startRSS(e.serverPid)
-		submitted := make([]time.Time, *flagJobs)
-		ids := make([]string, *flagJobs)
-		next.Store(0)
-		errs = make(chan error, *flagClients)
+		reqBefore := e.kubeRequests(b)
 		start = time.Now()
-		for range *flagClients {
-			wg.Go(func() {
-				for {
-					i := next.Add(1) - 1
-					if i >= int64(*flagJobs) {
-						return
-					}
-					submitted[i] = time.Now()
-					id, err := e.start(b.Context(), vc, j)
-					if err != nil {
-						errs <- err
-						return
-					}
-					ids[i] = id
-				}
-			})
-		}
-		wg.Wait()
-		accepted := time.Since(start)
-		close(errs)
-		for err := range errs {
-			b.Fatal(err)
-		}
+		sub, accepted := benchkit.Burst(b, *flagClients, *flagJobs, func(ctx context.Context, _ int) (string, error) { return e.start(ctx, vc, j) })
 		_, all = w.Wait(b, *flagWait)
 		rate := float64(*flagJobs) / all.Sub(start).Seconds()
 		b.ReportMetric(float64(*flagJobs)/accepted.Seconds(), "accepted/s")
 		b.ReportMetric(rate, "jobs/s")
 		b.ReportMetric(rate/raw, "ratio_vs_raw")
-		lat := w.Latencies(b, ids, submitted)
+		lat := w.Latencies(b, sub.IDs, sub.At)
 		b.ReportMetric(benchkit.Percentile(lat, 0.99), "burst_p99_ms")
 		rss.report(b)
+		// What each job cost the API server, from the server's own request counter: creates
+		// of the driver's objects, and whatever else it sent (reads, namespace set-up).
+		reqAfter := e.kubeRequests(b)
+		for _, verb := range []string{"post", "get", "list", "delete"} {
+			b.ReportMetric((reqAfter[verb]-reqBefore[verb])/float64(*flagJobs), "kube_"+verb+"/job")
+		}
 		e.cleanUp(b, vc, ns)
 	}
 }
@@ -260,40 +222,14 @@ func BenchmarkSandboxLatency(b *testing.B) {
 		vc := e.virtualCluster(b, ns)
 		n := int(*flagRate * flagDuration.Seconds())
 		w := benchkit.WatchObjects(b, e.config, ns, n)
-		submitted := make([]time.Time, n)
-		calls := make([]float64, n)
-		ids := make([]string, n)
-		errs := make(chan error, n)
-		var wg sync.WaitGroup
-		tick := time.NewTicker(time.Duration(float64(time.Second) / *flagRate))
-		for i := range n {
-			if i > 0 {
-				<-tick.C
-			}
-			wg.Go(func() {
-				submitted[i] = time.Now()
-				id, err := e.start(b.Context(), vc, j)
-				if err != nil {
-					errs <- err
-					return
-				}
-				calls[i] = benchkit.Ms(time.Since(submitted[i]))
-				ids[i] = id
-			})
-		}
-		tick.Stop()
-		wg.Wait()
-		close(errs)
-		for err := range errs {
-			b.Fatal(err)
-		}
+		sub := benchkit.Steady(b, *flagRate, n, func(ctx context.Context) (string, error) { return e.start(ctx, vc, j) })
 		w.Wait(b, *flagWait)
-		lat := w.Latencies(b, ids, submitted)
+		lat := w.Latencies(b, sub.IDs, sub.At)
 		b.ReportMetric(benchkit.Percentile(lat, 0.50), "p50_ms")
 		b.ReportMetric(benchkit.Percentile(lat, 0.90), "p90_ms")
 		b.ReportMetric(benchkit.Percentile(lat, 0.99), "p99_ms")
 		b.ReportMetric(benchkit.Percentile(lat, 1), "max_ms")
-		b.ReportMetric(benchkit.Percentile(calls, 0.99), "call_p99_ms")
+		b.ReportMetric(benchkit.Percentile(sub.Calls, 0.99), "call_p99_ms")
 		e.cleanUp(b, vc, ns)
 	}
 }
@@ -310,24 +246,7 @@ func BenchmarkSandboxLiveRuns(b *testing.B) {
 		ns := namespace("live")
 		vc := e.virtualCluster(b, ns)
 		before := readRSS(e.serverPid)
-		var next atomic.Int64
-		var wg sync.WaitGroup
-		errs := make(chan error, *flagClients)
-		for range *flagClients {
-			wg.Go(func() {
-				for next.Add(1) <= int64(*flagLive) {
-					if _, err := e.start(b.Context(), vc, j); err != nil {
-						errs <- err
-						return
-					}
-				}
-			})
-		}
-		wg.Wait()
-		close(errs)
-		for err := range errs {
-			b.Fatal(err)
-		}
+		benchkit.Burst(b, *flagClients, *flagLive, func(ctx context.Context, _ int) (string, error) { return e.start(ctx, vc, j) })
 		// Every run is live once its driver pod exists (SUBMITTED, pending on no node).
 		deadline := time.Now().Add(*flagWait)
 		for {
@@ -379,6 +298,34 @@ func provisionProbe(ctx context.Context, k kubernetes.Interface) error {
 		time.Sleep(time.Second)
 	}
 	return fmt.Errorf("a pending spot pod got no node within 3 minutes")
+}
+
+// kubeRequests sums the server's sparkplane_kubernetes_requests_total by verb, read from its
+// /metrics (the sandbox sets no metrics token).
+func (e *env) kubeRequests(b *testing.B) map[string]float64 {
+	b.Helper()
+	resp, err := http.Get(e.endpoint + "/metrics")
+	if err != nil {
+		b.Fatalf("read the server's metrics: %v", err)
+	}
+	defer resp.Body.Close()
+	out := map[string]float64{}
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		line := sc.Text()
+		if !strings.HasPrefix(line, "sparkplane_kubernetes_requests_total{") {
+			continue
+		}
+		labels, value, _ := strings.Cut(strings.TrimPrefix(line, "sparkplane_kubernetes_requests_total{"), "} ")
+		v, _ := strconv.ParseFloat(value, 64)
+		for _, l := range strings.Split(labels, ",") {
+			if k, val, _ := strings.Cut(l, "="); k == "verb" {
+				out[strings.Trim(val, `"`)] += v
+			}
+		}
+	}
+	return out
 }
 
 type rssSample struct{ rss, hwm int64 }

@@ -1,7 +1,3 @@
-// Package benchkit holds what the cluster benchmarks share: the raw client-go baseline that
-// creates a job's driver objects as sparkplane would, a watch that times when each job's
-// objects appear, percentiles, and CPU accounting of the control plane's processes. It is
-// test tooling; nothing in the product imports it.
 package benchkit
 
 import (
@@ -14,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -356,4 +353,81 @@ func procCPU(pid int) (time.Duration, bool) {
 		return 0, false
 	}
 	return time.Duration(utime+stime) * 10 * time.Millisecond, true
+}
+
+// Submitted is what a submission experiment records per job: when its call started, how long
+// the call took (ms), and the job run id it returned.
+type Submitted struct {
+	At    []time.Time
+	Calls []float64
+	IDs   []string
+}
+
+// Steady calls start n times at rate per second, open loop (each call on its tick, whatever
+// the earlier ones do), and fails the benchmark on the first error.
+func Steady(b *testing.B, rate float64, n int, start func(context.Context) (string, error)) Submitted {
+	b.Helper()
+	s := Submitted{At: make([]time.Time, n), Calls: make([]float64, n), IDs: make([]string, n)}
+	errs := make(chan error, n)
+	var wg sync.WaitGroup
+	tick := time.NewTicker(time.Duration(float64(time.Second) / rate))
+	defer tick.Stop()
+	for i := range n {
+		if i > 0 {
+			<-tick.C
+		}
+		wg.Go(func() {
+			s.At[i] = time.Now()
+			id, err := start(b.Context())
+			if err != nil {
+				errs <- err
+				return
+			}
+			s.Calls[i] = Ms(time.Since(s.At[i]))
+			s.IDs[i] = id
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		b.Fatal(err)
+	}
+	return s
+}
+
+// Burst calls start for 0..n-1 from clients goroutines at once, closed loop, and returns what it
+// recorded and how long until the last call returned; it fails the benchmark on the first
+// error.
+func Burst(b *testing.B, clients, n int, start func(ctx context.Context, i int) (string, error)) (Submitted, time.Duration) {
+	b.Helper()
+	s := Submitted{At: make([]time.Time, n), Calls: make([]float64, n), IDs: make([]string, n)}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	errs := make(chan error, clients)
+	begin := time.Now()
+	for range clients {
+		wg.Go(func() {
+			for {
+				i := next.Add(1) - 1
+				if i >= int64(n) {
+					return
+				}
+				s.At[i] = time.Now()
+				id, err := start(b.Context(), int(i))
+				if err != nil {
+					errs <- err
+					return
+				}
+				s.Calls[i] = Ms(time.Since(s.At[i]))
+				s.IDs[i] = id
+			}
+		})
+	}
+	wg.Wait()
+	took := time.Since(begin)
+	close(errs)
+	for err := range errs {
+		b.Fatal(err)
+	}
+	return s, took
 }
