@@ -83,7 +83,7 @@ func driverFixture(t *testing.T, ctx context.Context, env *testenv.Env, name str
 	driver := &corev1.Pod{
 		ObjectMeta: metav1.ObjectMeta{
 			Name:        name + "-driver",
-			Labels:      map[string]string{"spark-role": "driver", "spark-app-selector": appID},
+			Labels:      map[string]string{"spark-role": "driver", "spark-app-selector": appID, "spark-version": "3.5.3"},
 			Annotations: annotations,
 		},
 		Spec: corev1.PodSpec{
