@@ -96,6 +96,7 @@ type cluster struct {
 	informer cache.SharedIndexInformer
 	pods     podLister
 	ensured  sync.Map // key string -> struct{}
+	ensuring sync.Map // key string -> chan struct{}, closed when the set-up in flight ends
 }
 
 // podLister is the part of the pod lister the controller reads.
