@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -349,5 +350,39 @@ func TestReconcileCancel(t *testing.T) {
 	pods, _ := r.client.CoreV1().Pods("team").List(r.ctx, metav1.ListOptions{LabelSelector: wellknown.DriverSelector})
 	if len(pods.Items) != 0 {
 		t.Errorf("%d driver pods left after cancel", len(pods.Items))
+	}
+}
+
+// TestReconcileSetsUpANamespaceOnce: the first jobs of a new namespace, reconciled at once,
+// create its namespace, Role, service account and RoleBinding once between them.
+func TestReconcileSetsUpANamespaceOnce(t *testing.T) {
+	r := newRig(t)
+	ids := make([]string, 20)
+	for i := range ids {
+		ids[i] = r.start(0).ID
+	}
+	r.client.ClearActions()
+	var wg sync.WaitGroup
+	for _, id := range ids {
+		wg.Go(func() {
+			if _, err := r.ctl.Reconcile(r.ctx, id); err != nil {
+				t.Errorf("reconcile %s: %v", id, err)
+			}
+		})
+	}
+	wg.Wait()
+	creates := map[string]int{}
+	for _, a := range r.client.Actions() {
+		if a.GetVerb() == "create" {
+			creates[a.GetResource().Resource]++
+		}
+	}
+	for _, res := range []string{"namespaces", "roles", "serviceaccounts", "rolebindings"} {
+		if creates[res] != 1 {
+			t.Errorf("%d creates of %s for 20 concurrent first jobs, want 1", creates[res], res)
+		}
+	}
+	if creates["pods"] != 20 {
+		t.Errorf("%d driver pods created, want 20", creates["pods"])
 	}
 }
