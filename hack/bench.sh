@@ -89,7 +89,11 @@ if [[ -z $only || $only == sandbox ]]; then
 fi
 
 # The summary: the median of every metric of every benchmark over its runs, then the targets.
-cat "$out"/api-*.txt "$out/cluster.txt" "$out/sandbox.txt" 2>/dev/null | awk '
+results=()
+for f in "$out"/api-*.txt "$out/cluster.txt" "$out/sandbox.txt"; do
+	[[ -f $f ]] && results+=("$f")
+done
+cat "${results[@]}" /dev/null | awk '
 	/^Benchmark/ {
 		name = $1; sub(/-[0-9]+$/, "", name)
 		if (!(name in seen)) { seen[name] = 1; order[++n] = name }
