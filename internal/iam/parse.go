@@ -221,7 +221,30 @@ func (p *parser) statement(n *node, path string) (Statement, error) {
 			return s, err
 		}
 	}
+	s.compile()
 	return s, nil
+}
+
+// compile prepares the matchers Evaluate uses. Actions are lowercased here, once, because
+// IAM matches them case-insensitively; resources stay as written because it matches those
+// case-sensitively.
+func (s *Statement) compile() {
+	actions := s.Actions
+	if s.notAction = len(s.NotActions) > 0; s.notAction {
+		actions = s.NotActions
+	}
+	s.actions = make([]glob, len(actions))
+	for i, a := range actions {
+		s.actions[i] = compileGlob(strings.ToLower(a))
+	}
+	resources := s.Resources
+	if s.notRes = len(s.NotResources) > 0; s.notRes {
+		resources = s.NotResources
+	}
+	s.resources = make([]resourcePattern, len(resources))
+	for i, r := range resources {
+		s.resources[i] = compileResource(r)
+	}
 }
 
 // oneOf enforces IAM's rule that a statement has exactly one of an element and its Not
@@ -366,7 +389,9 @@ func (p *parser) conditionBlock(n *node, path string) ([]Condition, error) {
 					return nil, p.errAt(elemOff(km.val, i), elemPath(km.val, keyPath, i), "%s", reason)
 				}
 			}
-			out = append(out, Condition{Operator: om.name, Key: km.name, Values: values, op: o})
+			c := Condition{Operator: om.name, Key: km.name, Values: values, op: o}
+			c.compile()
+			out = append(out, c)
 		}
 	}
 	return out, nil

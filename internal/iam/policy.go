@@ -47,6 +47,11 @@ type Statement struct {
 	// Conditions are the Condition block flattened to one entry per operator and key, in
 	// document order. All of them must hold for the statement to apply.
 	Conditions []Condition
+
+	actions   []glob // lowercased: actions match case-insensitively
+	resources []resourcePattern
+	notAction bool
+	notRes    bool
 }
 
 // Condition is one operator/key pair of a Condition block with its values, which are ORed.
@@ -60,4 +65,5 @@ type Condition struct {
 	Values []string
 
 	op op
+	m  matcher
 }
