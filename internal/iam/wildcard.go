@@ -23,6 +23,10 @@ const (
 type glob struct {
 	kind globKind
 	text string // globExact: the literal; globPrefix: the part before '*'; globGeneral: the pattern
+	// must is, for globGeneral, the longest wildcard-free run of the pattern. Any match
+	// contains it, so strings.Contains rejects most non-matching inputs before the matcher
+	// runs; in policies that run is usually the distinctive part, like /virtualclusters/prod-.
+	must string
 }
 
 func compileGlob(p string) glob {
@@ -36,7 +40,17 @@ func compileGlob(p string) glob {
 	case i == len(p)-1 && p[i] == '*':
 		return glob{kind: globPrefix, text: p[:i]}
 	}
-	return glob{kind: globGeneral, text: p}
+	return glob{kind: globGeneral, text: p, must: longestLiteral(p)}
+}
+
+func longestLiteral(p string) string {
+	best := ""
+	for _, run := range strings.FieldsFunc(p, func(r rune) bool { return r == '*' || r == '?' }) {
+		if len(run) > len(best) {
+			best = run
+		}
+	}
+	return best
 }
 
 func (g glob) match(s string) bool {
@@ -48,7 +62,7 @@ func (g glob) match(s string) bool {
 	case globPrefix:
 		return strings.HasPrefix(s, g.text)
 	}
-	return wildMatch(g.text, s)
+	return strings.Contains(s, g.must) && wildMatch(g.text, s)
 }
 
 // wildMatch is the linear-time greedy wildcard match: on a mismatch it lets the most recent
@@ -128,7 +142,7 @@ func (r *resourcePattern) match(s string) bool {
 	if r.kind != globGeneral {
 		return r.glob.match(s)
 	}
-	return matchSegments(r.segs, s)
+	return strings.Contains(s, r.must) && matchSegments(r.segs, s)
 }
 
 // matchSegments runs the greedy wildcard algorithm one level up: the units are the input's
