@@ -118,7 +118,7 @@ func (p *parser) policy(name string, root *node) (*Policy, error) {
 	}
 	sids := map[string]string{}
 	for i, n := range stmts {
-		s, err := p.statement(n, paths[i])
+		s, err := p.statement(n, paths[i], pol.Version)
 		if err != nil {
 			return nil, err
 		}
@@ -139,7 +139,7 @@ func (p *parser) policy(name string, root *node) (*Policy, error) {
 	return pol, nil
 }
 
-func (p *parser) statement(n *node, path string) (Statement, error) {
+func (p *parser) statement(n *node, path, version string) (Statement, error) {
 	var s Statement
 	if n.kind != kindObject {
 		return s, p.errAt(n.off, path, "must be an object, got %s", n.kind)
@@ -206,7 +206,11 @@ func (p *parser) statement(n *node, path string) (Statement, error) {
 		return s, err
 	}
 	for i, r := range resources {
-		if reason := checkResource(r); reason != "" {
+		reason := checkResource(r)
+		if reason == "" {
+			reason = checkVariables(version, r)
+		}
+		if reason != "" {
 			return s, p.errAt(elemOff(rm.val, i), elemPath(rm.val, join(path, rm.name), i), "%s", reason)
 		}
 	}
@@ -217,7 +221,7 @@ func (p *parser) statement(n *node, path string) (Statement, error) {
 	}
 
 	if m, ok := f["Condition"]; ok {
-		if s.Conditions, err = p.conditionBlock(m.val, join(path, "Condition")); err != nil {
+		if s.Conditions, err = p.conditionBlock(m.val, join(path, "Condition"), version); err != nil {
 			return s, err
 		}
 	}
@@ -340,11 +344,22 @@ func checkResource(r string) string {
 	return "must be " + quote("*") + " or an ARN (arn:partition:service:region:account:resource), got " + quote(r)
 }
 
+// checkVariables refuses IAM policy variables, which sparkplane does not substitute. In a
+// 2012-10-17 document IAM reads ${...} in a resource or condition value as a variable
+// (${aws:username}, ${*}, ...); matching it as literal text instead would silently never
+// match, so the policy is refused. In 2008-10-17 documents IAM itself reads ${ literally.
+func checkVariables(version, v string) string {
+	if version == Version2012 && strings.Contains(v, "${") {
+		return "policy variables such as ${aws:username} are not supported, got " + quote(v)
+	}
+	return ""
+}
+
 func isARN(s string) bool {
 	return strings.HasPrefix(s, "arn:") && strings.Count(s, ":") >= 5
 }
 
-func (p *parser) conditionBlock(n *node, path string) ([]Condition, error) {
+func (p *parser) conditionBlock(n *node, path, version string) ([]Condition, error) {
 	if n.kind != kindObject {
 		return nil, p.errAt(n.off, path, "must be an object mapping condition operators to keys, got %s", n.kind)
 	}
@@ -385,7 +400,11 @@ func (p *parser) conditionBlock(n *node, path string) ([]Condition, error) {
 				return nil, err
 			}
 			for i, v := range values {
-				if reason := checkConditionValue(o, v); reason != "" {
+				reason := checkConditionValue(o, v)
+				if reason == "" {
+					reason = checkVariables(version, v)
+				}
+				if reason != "" {
 					return nil, p.errAt(elemOff(km.val, i), elemPath(km.val, keyPath, i), "%s", reason)
 				}
 			}

@@ -48,6 +48,13 @@ func TestParseAccepts(t *testing.T) {
 			}}},
 		},
 		{
+			name: "${ is literal text in a 2008-10-17 document, as in IAM",
+			doc:  `{"Statement":{"Effect":"Allow","Action":"*","Resource":"arn:aws:iam::1:user/${x}"}}`,
+			want: Policy{Name: "p", Version: Version2008, Statements: []Statement{{
+				Effect: Allow, Actions: []string{"*"}, Resources: []string{"arn:aws:iam::1:user/${x}"},
+			}}},
+		},
+		{
 			name: "two statements with distinct Sids",
 			doc:  `{"Version":"2012-10-17","Statement":[{"Sid":"A","Effect":"Allow","Action":"s3:Get*","Resource":"arn:aws:s3:::b/*"},{"Sid":"B","Effect":"Deny","Action":"s3:*","Resource":"arn:aws:s3:::b/secret"}]}`,
 			want: Policy{Name: "p", Version: Version2012, Statements: []Statement{
@@ -161,6 +168,10 @@ func TestParseRefuses(t *testing.T) {
 		{"Bool value not a boolean", `{"Statement":{"Effect":"Allow","Action":"*","Resource":"*","Condition":{"Bool":{"aws:SecureTransport":"yes"}}}}`, `line 1, column 103: Statement.Condition.Bool.aws:SecureTransport: must be "true" or "false", got "yes"`},
 		{"Null value not a boolean", `{"Statement":{"Effect":"Allow","Action":"*","Resource":"*","Condition":{"Null":{"aws:TagKeys":["true",1]}}}}`, `line 1, column 103: Statement.Condition.Null.aws:TagKeys[1]: must be "true" or "false", got "1"`},
 		{"Arn value not an ARN", `{"Statement":{"Effect":"Allow","Action":"*","Resource":"*","Condition":{"ArnLike":{"emr-containers:ExecutionRoleArn":"role/*"}}}}`, `line 1, column 118: Statement.Condition.ArnLike.emr-containers:ExecutionRoleArn: must be an ARN (arn:partition:service:region:account:resource), got "role/*"`},
+
+		// Policy variables are not substituted, so they are refused where IAM would read them.
+		{"policy variable in a resource", `{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"*","Resource":"arn:aws:iam::1:user/${aws:username}"}}`, `line 1, column 79: Statement.Resource: policy variables such as ${aws:username} are not supported, got "arn:aws:iam::1:user/${aws:username}"`},
+		{"policy variable in a condition value", `{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"*","Resource":"*","Condition":{"StringLike":{"aws:RequestTag/owner":["x","${aws:username}"]}}}}`, `line 1, column 138: Statement.Condition.StringLike.aws:RequestTag/owner[1]: policy variables such as ${aws:username} are not supported, got "${aws:username}"`},
 
 		// Columns count characters, not bytes.
 		{"column after multibyte characters", `{"Id":"é€","Version":"1"}`, `line 1, column 22: Version: must be "2012-10-17" or "2008-10-17", got "1"`},
