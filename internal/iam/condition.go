@@ -1,6 +1,9 @@
 package iam
 
-import "strings"
+import (
+	"slices"
+	"strings"
+)
 
 // matcher is the compiled form of a Condition: what Evaluate needs, prepared once at Parse
 // time so a request costs only comparisons.
@@ -15,7 +18,8 @@ func (c *Condition) compile() {
 	c.m.key = strings.ToLower(c.Key)
 	switch c.op.base {
 	case baseStringEquals, baseStringEqualsIgnoreCase:
-		c.m.values = c.Values
+		// A copy, so that a caller editing the exported Values cannot change evaluation.
+		c.m.values = slices.Clone(c.Values)
 	case baseBool, baseNull:
 		c.m.values = make([]string, len(c.Values))
 		for i, v := range c.Values {

@@ -1,8 +1,7 @@
 package iam
 
-// The two policy language versions IAM accepts. Only the element names and grammar are
-// shared by both here; the difference IAM draws (policy variables exist only in 2012-10-17)
-// does not matter while policy variables are not implemented (see doc.go).
+// The two policy language versions IAM accepts. They share the grammar; they differ only in
+// that 2012-10-17 reads ${...} as a policy variable, which Parse refuses (see doc.go).
 const (
 	Version2012 = "2012-10-17"
 	Version2008 = "2008-10-17"
