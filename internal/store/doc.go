@@ -1,14 +1,31 @@
-// Package store keeps sparkplane's resources in SQLite, the embedded default store. It
-// implements jobs.Store with the pure-Go modernc.org/sqlite driver (so the binary stays
-// static), in WAL mode with synchronous=FULL: a write has reached the disk when its call
-// returns.
+// Package store keeps sparkplane's resources and cost records, in SQLite (the embedded
+// default) or in PostgreSQL (several server replicas on one database). Both implement
+// jobs.Store and cost.Store with the same semantics, checked by one conformance suite
+// (storetest.Run and storetest.RunCost), and Backend, which the server holds; OpenDatabase
+// picks one by the form of the database setting (a postgres:// URL or a file path).
 //
-// All writes go through one writer goroutine that groups the writes waiting at the same moment
-// into one transaction (group commit): each caller still gets its own result, and one fsync is
-// shared by many StartJobRun calls. Each write runs in its own savepoint, so one failing write
-// does not undo the others. Reads use a separate pool of connections and never wait for the
+// SQLite uses the pure-Go modernc.org/sqlite driver (so the binary stays static), in WAL mode
+// with synchronous=FULL: a write has reached the disk when its call returns. All writes go
+// through one writer goroutine that groups the writes waiting at the same moment into one
+// transaction (group commit): each caller still gets its own result, and one fsync is shared
+// by many StartJobRun calls. Each write runs in its own savepoint, so one failing write does
+// not undo the others. Reads use a separate pool of connections and never wait for the
 // writer.
 //
-// The schema is versioned by the numbered files in migrations/, applied in order at Open and
-// recorded in schema_migrations.
+// PostgreSQL uses pgx's connection pool (size it with pool_max_conns in the URL). Every write
+// is its own transaction, committed when its call returns (so durable as long as the server
+// keeps synchronous_commit on). Where SQLite serialises writes, PostgreSQL takes row locks:
+// UpdateJobRun, UpdateTags and SavePodUsage read the row FOR UPDATE and write it in the same
+// transaction, and concurrent creates with one clientToken meet on its unique index
+// (INSERT ... ON CONFLICT DO NOTHING), so exactly one stores a resource and the others return
+// it. A write, once it holds a connection, is not interrupted when its caller gives up, so
+// the caller learns whether it committed. Give sparkplane a database (or a schema, through
+// search_path) of its own.
+//
+// Both keep each resource as its JSON document beside the columns queries filter and sort on,
+// list newest first with keyset pagination on (created_at, id), and hand out the same opaque
+// nextToken. Each schema is versioned by numbered files applied in order at open and recorded
+// in schema_migrations: migrations/*.sql for SQLite, migrations/postgres/*.sql for PostgreSQL,
+// where replicas that start together take turns on an advisory lock so each file is applied
+// once.
 package store

@@ -408,60 +408,22 @@ func (s *SQLite) UpdateTags(ctx context.Context, ref jobs.ResourceRef, set map[s
 	if !ok {
 		return nil, fmt.Errorf("tags: unknown resource kind %q", ref.Kind)
 	}
-	var tags map[string]string
-	apply := func(doc []byte) ([]byte, error) {
-		var m map[string]json.RawMessage
-		if err := json.Unmarshal(doc, &m); err != nil {
-			return nil, fmt.Errorf("decode stored %s: %w", t.kind, err)
-		}
-		if raw, ok := m["tags"]; ok {
-			if err := json.Unmarshal(raw, &tags); err != nil {
-				return nil, fmt.Errorf("decode stored %s tags: %w", t.kind, err)
-			}
-		}
-		if set == nil && remove == nil {
-			return nil, nil
-		}
-		if tags == nil {
-			tags = map[string]string{}
-		}
-		for k, v := range set {
-			tags[k] = v
-		}
-		for _, k := range remove {
-			delete(tags, k)
-		}
-		if check != nil {
-			if err := check(tags); err != nil {
-				return nil, err
-			}
-		}
-		if len(tags) == 0 {
-			delete(m, "tags")
-		} else {
-			raw, err := json.Marshal(tags)
-			if err != nil {
-				return nil, err
-			}
-			m["tags"] = raw
-		}
-		return json.Marshal(m)
-	}
 	if set == nil && remove == nil {
 		doc, err := getDoc(ctx, s.read, t.table, t.kind, ref.ID)
 		if err != nil {
 			return nil, err
 		}
-		_, err = apply(doc)
+		tags, _, err := retag(doc, t.kind, nil, nil, nil)
 		return tags, err
 	}
+	var tags map[string]string
 	err := s.exec(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		tags = nil
 		doc, err := getDoc(ctx, tx, t.table, t.kind, ref.ID)
 		if err != nil {
 			return err
 		}
-		doc, err = apply(doc)
+		tags, doc, err = retag(doc, t.kind, set, remove, check)
 		if err != nil {
 			return err
 		}
@@ -473,6 +435,50 @@ func (s *SQLite) UpdateTags(ctx context.Context, ref jobs.ResourceRef, set map[s
 		return err
 	})
 	return tags, err
+}
+
+// retag reads the tags of a stored resource document and, unless set and remove are both nil,
+// sets and removes tags, runs check on the result, and returns the document with the new tags
+// (doc is nil when there was nothing to change). Both stores share it so that a document's
+// tags change the same way in either.
+func retag(stored []byte, kind string, set map[string]string, remove []string, check func(map[string]string) error) (tags map[string]string, doc []byte, err error) {
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(stored, &m); err != nil {
+		return nil, nil, fmt.Errorf("decode stored %s: %w", kind, err)
+	}
+	if raw, ok := m["tags"]; ok {
+		if err := json.Unmarshal(raw, &tags); err != nil {
+			return nil, nil, fmt.Errorf("decode stored %s tags: %w", kind, err)
+		}
+	}
+	if set == nil && remove == nil {
+		return tags, nil, nil
+	}
+	if tags == nil {
+		tags = map[string]string{}
+	}
+	for k, v := range set {
+		tags[k] = v
+	}
+	for _, k := range remove {
+		delete(tags, k)
+	}
+	if check != nil {
+		if err := check(tags); err != nil {
+			return tags, nil, err
+		}
+	}
+	if len(tags) == 0 {
+		delete(m, "tags")
+	} else {
+		raw, err := json.Marshal(tags)
+		if err != nil {
+			return tags, nil, err
+		}
+		m["tags"] = raw
+	}
+	doc, err = json.Marshal(m)
+	return tags, doc, err
 }
 
 // ImportJobRuns inserts many job runs in one transaction, without clientTokens. It is meant for
