@@ -8,7 +8,7 @@ SANDBOX := bin/sparkplane-sandbox
 # the 2 cores CI has.
 TEST_FLAGS ?= -race -count=1 -timeout 45m -p 1
 
-.PHONY: all build tools lint test test-unit bench sandbox sandbox-down sandbox-status clean
+.PHONY: all build tools postgres lint test test-unit bench sandbox sandbox-down sandbox-status clean
 
 all: build
 
@@ -23,8 +23,12 @@ tools:
 lint:
 	bash hack/lint.sh
 
+## postgres: install Debian's PostgreSQL 15 when missing (the store's tests run a throwaway server).
+postgres:
+	bash hack/postgres.sh
+
 ## test: lint, then every test (unit and integration against a real control plane).
-test: lint tools
+test: lint tools postgres
 	$(GO) test $(TEST_FLAGS) ./...
 
 ## test-unit: the packages that need no cluster, fast.

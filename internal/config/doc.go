@@ -11,7 +11,8 @@
 //
 //	listen: 127.0.0.1:8790          # host:port; flag --listen, env SPARKPLANE_LISTEN
 //	dataDir: /var/lib/sparkplane    # flag --data-dir, env SPARKPLANE_DATA_DIR
-//	database: /var/lib/sparkplane/sparkplane.db  # SQLite file; default <dataDir>/sparkplane.db
+//	database: /var/lib/sparkplane/sparkplane.db  # SQLite file (default <dataDir>/sparkplane.db), or a
+//	                                             # postgres:// URL (PostgreSQL 15+; pass secrets via SPARKPLANE_DATABASE)
 //	region: us-east-1               # flag --region, env SPARKPLANE_REGION; SigV4 scope and ARNs
 //	accountId: "000000000000"       # 12 digits; flag --account-id, env SPARKPLANE_ACCOUNT_ID
 //	releaseCatalog: ""              # optional catalog file; default: the built-in catalog

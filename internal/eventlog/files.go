@@ -112,7 +112,7 @@ func readFile(b *Builder, fsys fs.FS, name, label string) error {
 	if err != nil {
 		return fmt.Errorf("open event log %s: %w", name, err)
 	}
-	defer f.Close()
+	defer f.Close() //nolint:errcheck // read-only: a failed close loses nothing that was read
 	return b.ReadLog(label, f)
 }
 

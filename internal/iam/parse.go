@@ -160,7 +160,7 @@ func (p *parser) statement(n *node, path, version string) (Statement, error) {
 			return s, err
 		}
 		for _, r := range s.Sid {
-			if !(r >= 'A' && r <= 'Z' || r >= 'a' && r <= 'z' || r >= '0' && r <= '9') {
+			if (r < 'A' || r > 'Z') && (r < 'a' || r > 'z') && (r < '0' || r > '9') {
 				return s, p.errAt(m.val.off, join(path, "Sid"), "may contain only letters and digits (A-Z, a-z, 0-9), got %s", quote(s.Sid))
 			}
 		}

@@ -31,7 +31,7 @@ import (
 // Kubernetes cluster is configured, the lifecycle controller and the cost recorders.
 type Server struct {
 	Config  config.Config
-	Store   *store.SQLite
+	Store   store.Backend
 	Service *jobs.Service
 	Handler *api.Server
 	// Generated is the access key created on this start because none existed; the caller
@@ -81,13 +81,13 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	st, err := store.Open(ctx, cfg.Database)
+	st, err := store.OpenDatabase(ctx, cfg.Database)
 	if err != nil {
 		return nil, err
 	}
 	s := &Server{Config: cfg, Store: st, Generated: generated, Registry: reg, log: log}
 	fail := func(err error) (*Server, error) {
-		st.Close()
+		_ = st.Close() // the error that stopped the start is the one to report
 		return nil, err
 	}
 	// The controller is told about new and cancelled job runs; it is created after the
