@@ -26,6 +26,29 @@ const nodeColumns = `cluster, name, uid, instance_type, capacity_type, zone, reg
 
 type rowScanner interface{ Scan(dest ...any) error }
 
+// rowIterator is what *sql.Rows and pgx.Rows share.
+type rowIterator interface {
+	rowScanner
+	Next() bool
+	Err() error
+}
+
+// collect scans every row with scan; errors say what was being read.
+func collect[T any](rows rowIterator, scan func(rowScanner) (T, error), what string) ([]T, error) {
+	var out []T
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", what, err)
+		}
+		out = append(out, v)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	return out, nil
+}
+
 func scanPod(row rowScanner) (cost.PodUsage, error) {
 	var p cost.PodUsage
 	var role string
@@ -196,18 +219,7 @@ func (s *SQLite) OpenNodes(ctx context.Context, cluster string) ([]cost.NodeFact
 		return nil, fmt.Errorf("list open nodes: %w", err)
 	}
 	defer rows.Close()
-	var out []cost.NodeFacts
-	for rows.Next() {
-		n, err := scanNode(rows)
-		if err != nil {
-			return nil, fmt.Errorf("list open nodes: %w", err)
-		}
-		out = append(out, n)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("list open nodes: %w", err)
-	}
-	return out, nil
+	return collect(rows, scanNode, "list open nodes")
 }
 
 func (s *SQLite) queryPods(ctx context.Context, stmt string, args ...any) ([]cost.PodUsage, error) {
@@ -216,16 +228,5 @@ func (s *SQLite) queryPods(ctx context.Context, stmt string, args ...any) ([]cos
 		return nil, fmt.Errorf("read pod usage: %w", err)
 	}
 	defer rows.Close()
-	var out []cost.PodUsage
-	for rows.Next() {
-		p, err := scanPod(rows)
-		if err != nil {
-			return nil, fmt.Errorf("read pod usage: %w", err)
-		}
-		out = append(out, p)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("read pod usage: %w", err)
-	}
-	return out, nil
+	return collect(rows, scanPod, "read pod usage")
 }

@@ -19,7 +19,7 @@ var _ cost.Store = (*Postgres)(nil)
 // errPodRaced says another writer inserted the pod between this save's read and its insert.
 var errPodRaced = errors.New("pod usage inserted concurrently")
 
-func pgScanPod(row pgx.Row) (cost.PodUsage, error) {
+func pgScanPod(row rowScanner) (cost.PodUsage, error) {
 	var p cost.PodUsage
 	var role string
 	var start, end *time.Time
@@ -30,7 +30,7 @@ func pgScanPod(row pgx.Row) (cost.PodUsage, error) {
 	return p, err
 }
 
-func pgScanNode(row pgx.Row) (cost.NodeFacts, error) {
+func pgScanNode(row rowScanner) (cost.NodeFacts, error) {
 	var n cost.NodeFacts
 	var ct string
 	var created, deleted *time.Time
@@ -201,18 +201,7 @@ func (p *Postgres) OpenNodes(ctx context.Context, cluster string) ([]cost.NodeFa
 		return nil, fmt.Errorf("list open nodes: %w", err)
 	}
 	defer rows.Close()
-	var out []cost.NodeFacts
-	for rows.Next() {
-		n, err := pgScanNode(rows)
-		if err != nil {
-			return nil, fmt.Errorf("list open nodes: %w", err)
-		}
-		out = append(out, n)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("list open nodes: %w", err)
-	}
-	return out, nil
+	return collect(rows, pgScanNode, "list open nodes")
 }
 
 func (p *Postgres) queryPods(ctx context.Context, stmt string, args ...any) ([]cost.PodUsage, error) {
@@ -221,16 +210,5 @@ func (p *Postgres) queryPods(ctx context.Context, stmt string, args ...any) ([]c
 		return nil, fmt.Errorf("read pod usage: %w", err)
 	}
 	defer rows.Close()
-	var out []cost.PodUsage
-	for rows.Next() {
-		u, err := pgScanPod(rows)
-		if err != nil {
-			return nil, fmt.Errorf("read pod usage: %w", err)
-		}
-		out = append(out, u)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("read pod usage: %w", err)
-	}
-	return out, nil
+	return collect(rows, pgScanPod, "read pod usage")
 }
