@@ -429,6 +429,10 @@ func TestSDKErrors(t *testing.T) {
 		mention string
 	}{
 		{"unknown release label", mod(func(in *emrcontainers.StartJobRunInput) { in.ReleaseLabel = aws.String("emr-1.0.0") }), "releaseLabel"},
+		// A near miss names the nearest valid labels.
+		{"misspelt release label", mod(func(in *emrcontainers.StartJobRunInput) { in.ReleaseLabel = aws.String("emr-7.2.1") }), "nearest valid labels: emr-7"},
+		// EMR 6.2.0 ships Spark 3.0, older than the builder supports: refused with the range.
+		{"release of an unsupported Spark", mod(func(in *emrcontainers.StartJobRunInput) { in.ReleaseLabel = aws.String("emr-6.2.0") }), "it supports Spark 3.1.1 up to 4.2.x"},
 		{"unregistered role", mod(func(in *emrcontainers.StartJobRunInput) {
 			in.ExecutionRoleArn = aws.String("arn:aws:iam::000000000000:role/unknown")
 		}), "executionRoleArn"},
