@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -86,7 +87,12 @@ type Controller struct {
 	clusters map[string]*cluster
 	vcs      vcCache
 	ready    chan struct{}
+	// started is when Run began (unix nanoseconds of the controller's clock), so a reconcile
+	// can tell a cache that is still filling after a start from one that cannot fill.
+	started atomic.Int64
 }
+
+func (c *Controller) startedAt() time.Time { return time.Unix(0, c.started.Load()) }
 
 // cluster is one container provider: its client, its job pod lister, and the namespaces and
 // service accounts already ensured there (so the hot path does not re-check them).
@@ -174,6 +180,7 @@ func (c *Controller) Ready() <-chan struct{} { return c.ready }
 // Run starts the workers and the periodic resync, and blocks until ctx ends. The informers
 // are started by the caller.
 func (c *Controller) Run(ctx context.Context) error {
+	c.started.Store(c.opts.Clock.Now().UnixNano())
 	defer c.queue.ShutDown()
 	// Informers of an unreachable cluster never sync; the workers start anyway, and reconciles
 	// of that cluster's jobs wait (with backoff) until it has.
@@ -312,8 +319,9 @@ func (c *Controller) settleVirtualClusters(ctx context.Context) {
 }
 
 // vcCache keeps RUNNING virtual clusters for a few seconds: every reconcile of a job reads its
-// virtual cluster, which changes only when it is deleted. A stale RUNNING entry is harmless:
-// deleting a virtual cluster moves its runs to CANCEL_PENDING, which the run itself shows.
+// virtual cluster, which changes only when it is deleted. A stale RUNNING entry is harmless for
+// a run already submitted (deleting a virtual cluster moves its runs to CANCEL_PENDING, which
+// the run itself shows); PENDING runs bypass the cache.
 type vcCache struct {
 	ttl     time.Duration
 	mu      sync.Mutex

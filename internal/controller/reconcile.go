@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"strings"
+	"syscall"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -71,10 +72,14 @@ func (c *Controller) Reconcile(ctx context.Context, id string) (time.Duration, e
 }
 
 // virtualCluster reads the run's virtual cluster, from the short-lived cache when it holds it.
+// A PENDING run always reads the store: it is about to be submitted, and a run that raced
+// DeleteVirtualCluster must see the cluster TERMINATING rather than a cached RUNNING.
 func (c *Controller) virtualCluster(ctx context.Context, run jobs.JobRun) (jobs.VirtualCluster, error) {
 	now := c.opts.Clock.Now()
-	if vc, ok := c.vcs.get(run.VirtualClusterID, now); ok {
-		return vc, nil
+	if run.State != jobs.StatePending {
+		if vc, ok := c.vcs.get(run.VirtualClusterID, now); ok {
+			return vc, nil
+		}
 	}
 	vc, err := c.opts.Store.DescribeVirtualCluster(context.WithoutCancel(ctx), run.VirtualClusterID)
 	if err != nil {
@@ -130,6 +135,12 @@ func (c *Controller) submit(ctx context.Context, cl *cluster, run jobs.JobRun, v
 // a failed one has attempts left.
 func (c *Controller) observe(ctx context.Context, cl *cluster, run jobs.JobRun, ns string) (time.Duration, error) {
 	if !cl.informer.HasSynced() {
+		// Right after a start every run lands here before the first list arrives: say so
+		// only when the cache has stayed unsynced for longer than an API server may take to
+		// answer, and look again without the error backoff until then.
+		if c.opts.Clock.Since(c.startedAt()) < c.opts.KubeTimeout {
+			return time.Second, nil
+		}
 		c.noteWaiting(ctx, run, fmt.Sprintf("waiting for Kubernetes: the pod cache of container provider %s has not synced (is its API server reachable?)", cl.id))
 		return 0, fmt.Errorf("driver pod cache of cluster %s has not synced yet", cl.id)
 	}
@@ -179,10 +190,13 @@ func (c *Controller) observe(ctx context.Context, cl *cluster, run jobs.JobRun, 
 	case jobs.StateCompleted:
 		return 0, c.finish(ctx, run, jobs.StateCompleted, "", obs.Details)
 	case jobs.StateRunning:
+		details := fmt.Sprintf("driver pod %s/%s is running on node %s", ns, name, pod.Spec.NodeName)
 		if run.State != jobs.StateRunning {
-			return 0, c.move(ctx, run, jobs.StateRunning, fmt.Sprintf("driver pod %s/%s is running on node %s", ns, name, pod.Spec.NodeName))
+			return 0, c.move(ctx, run, jobs.StateRunning, details)
 		}
+		c.clearWaiting(ctx, run, details)
 	case jobs.StateSubmitted:
+		c.clearWaiting(ctx, run, fmt.Sprintf("driver pod %s/%s created (attempt %d of %d)", ns, name, run.Attempt.Current(), maxAttempts(run)))
 		// Still pending: look again when the unschedulable deadline could pass.
 		return c.opts.PendingTimeout / 4, nil
 	}
@@ -275,22 +289,41 @@ func (c *Controller) finish(ctx context.Context, run jobs.JobRun, to jobs.JobRun
 
 // noteKubernetes records why a run waits after a Kubernetes call failed: an API server that
 // did not answer in time, or could not be reached, is named as such, so a person reading
-// DescribeJobRun knows the job waits for the cluster and not for itself.
+// DescribeJobRun knows the job waits for the cluster and not for itself; the error itself is
+// kept, since a refused connection and a bad certificate call for different fixes. Nothing is
+// noted when the reconcile itself was cancelled (the server is stopping).
 func (c *Controller) noteKubernetes(ctx context.Context, run jobs.JobRun, cl *cluster, doing string, err error) {
+	if ctx.Err() != nil {
+		return
+	}
 	if unreachable(err) {
 		c.metrics.waitingKubernetes.Inc()
-		c.noteWaiting(ctx, run, fmt.Sprintf("waiting for Kubernetes: the API server of container provider %s did not answer within %s (%s)", cl.id, c.opts.KubeTimeout, doing))
+		c.noteWaiting(ctx, run, fmt.Sprintf("waiting for Kubernetes: the API server of container provider %s did not answer within %s (%s: %v)", cl.id, c.opts.KubeTimeout, doing, err))
 		return
 	}
 	c.noteWaiting(ctx, run, doing+": "+err.Error())
 }
 
-// unreachable reports whether err means the API server did not answer: a deadline, a refused
-// or reset connection, a timeout the server itself reported.
+// unreachable reports whether err means the API server did not answer: a deadline or another
+// timeout, a refused or reset connection, a timeout or unavailability the server reported. A
+// certificate, name resolution or credential failure is not one: it will not pass by waiting.
 func unreachable(err error) bool {
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) {
+		return true
+	}
 	var netErr net.Error
-	return errors.Is(err, context.DeadlineExceeded) || errors.As(err, &netErr) || apierrors.IsTimeout(err) ||
-		apierrors.IsServerTimeout(err) || apierrors.IsServiceUnavailable(err) || strings.Contains(err.Error(), "connection refused")
+	if errors.As(err, &netErr) && netErr.Timeout() {
+		return true
+	}
+	return apierrors.IsTimeout(err) || apierrors.IsServerTimeout(err) || apierrors.IsServiceUnavailable(err)
+}
+
+// clearWaiting replaces a "waiting ..." note left by an earlier reconcile (a slow API server,
+// a restart) with what the run shows now, once the run got past it.
+func (c *Controller) clearWaiting(ctx context.Context, run jobs.JobRun, details string) {
+	if strings.HasPrefix(run.StateDetails, "waiting ") {
+		c.noteWaiting(ctx, run, details)
+	}
 }
 
 // noteWaiting records why a job run is waiting, once per distinct reason, without moving it.

@@ -1,6 +1,12 @@
 package jobs
 
-import "time"
+import (
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
 
 // VirtualClusterState is the lifecycle state of a virtual cluster.
 type VirtualClusterState string
@@ -204,6 +210,50 @@ type Attempt struct {
 	// SparkVersion is the Spark version whose spark-submit rules built the attempt's driver
 	// objects (the release label's Spark); DescribeJobRun reports it.
 	SparkVersion string `json:"sparkVersion,omitempty"`
+}
+
+// UnmarshalJSON reads the typed document, and also the map of strings that servers before the
+// typed attempt wrote ({"attempt": "2", "submitted": "true", "driverPod": "ns/name", ...}): a
+// row such a server writes after the migration (an older replica, a downgrade and upgrade
+// again) stays readable instead of sticking its run.
+func (a *Attempt) UnmarshalJSON(data []byte) error {
+	var members map[string]json.RawMessage
+	if err := json.Unmarshal(data, &members); err != nil {
+		return fmt.Errorf("attempt: %w", err)
+	}
+	_, hasAttempt := members["attempt"]
+	_, hasSubmitted := members["submitted"]
+	if !hasAttempt && !hasSubmitted {
+		type typed Attempt
+		var t typed
+		if err := json.Unmarshal(data, &t); err != nil {
+			return fmt.Errorf("attempt: %w", err)
+		}
+		*a = Attempt(t)
+		return nil
+	}
+	var old map[string]string
+	if err := json.Unmarshal(data, &old); err != nil {
+		return fmt.Errorf("attempt: the older map of strings: %w", err)
+	}
+	*a = Attempt{}
+	if n, err := strconv.Atoi(old["attempt"]); err == nil {
+		a.Number = n
+	}
+	if old["submitted"] == "true" {
+		ns, pod, ok := strings.Cut(old["driverPod"], "/")
+		if !ok {
+			ns, pod = "", old["driverPod"]
+		}
+		a.Namespace, a.DriverPod = ns, pod
+	}
+	for key, dst := range map[string]*time.Time{"submittedAt": &a.SubmittedAt, "runningAt": &a.RunningAt} {
+		if t, err := time.Parse(time.RFC3339, old[key]); err == nil {
+			*dst = t
+		}
+	}
+	a.CleanedUp = old["cleanedUp"] == "true"
+	return nil
 }
 
 // Current is the attempt's number, from 1.

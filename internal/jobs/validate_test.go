@@ -1,9 +1,11 @@
 package jobs
 
 import (
+	"encoding/json"
 	"errors"
 	"strings"
 	"testing"
+	"time"
 )
 
 // validRun is a job run input every case below starts from and breaks in one place.
@@ -143,5 +145,33 @@ func TestSubstituteEveryValue(t *testing.T) {
 		if c[0] != c[1] {
 			t.Errorf("%s: got %q, want %q", name, c[0], c[1])
 		}
+	}
+}
+
+// TestAttemptReadsBothShapes: the typed document, and the map of strings servers before it
+// wrote, decode to the same attempt.
+func TestAttemptReadsBothShapes(t *testing.T) {
+	at := time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)
+	want := Attempt{Number: 2, Namespace: "spark", DriverPod: "sp-driver", SubmittedAt: at, CleanedUp: true}
+	typed, err := json.Marshal(want)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, doc := range map[string]string{
+		"typed": string(typed),
+		"old":   `{"attempt":"2","submitted":"true","driverPod":"spark/sp-driver","submittedAt":"2026-11-30T12:00:00Z","cleanedUp":"true"}`,
+	} {
+		var got Attempt
+		if err := json.Unmarshal([]byte(doc), &got); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if got.Number != want.Number || got.Namespace != want.Namespace || got.DriverPod != want.DriverPod ||
+			!got.SubmittedAt.Equal(at) || got.CleanedUp != want.CleanedUp {
+			t.Errorf("%s: %+v, want %+v", name, got, want)
+		}
+	}
+	var retrying Attempt
+	if err := json.Unmarshal([]byte(`{"attempt":"3","driverPod":"spark/sp-2-driver"}`), &retrying); err != nil || retrying.Submitted() || retrying.Number != 3 {
+		t.Errorf("a retry the old server had not submitted yet: %+v %v", retrying, err)
 	}
 }

@@ -105,8 +105,9 @@ func (s *Server) wireClusters(ctx context.Context, catalog *release.Catalog, pri
 }
 
 // restConfig loads a provider's kubeconfig (or the in-cluster service account when none is
-// named), with client-side rate limits raised for submission bursts and a timeout on every
-// request (watches excepted), so that a hung API server cannot hold a caller forever.
+// named), with client-side rate limits raised for submission bursts. Requests carry no
+// client-wide timeout (it would cut the informers' watches); the controller bounds its own
+// calls with controller.kubeTimeout.
 func restConfig(p config.ContainerProvider) (*rest.Config, error) {
 	var rc *rest.Config
 	var err error
@@ -135,11 +136,17 @@ func countRequests(counter *prometheus.CounterVec) func(http.RoundTripper) http.
 			if err == nil {
 				code = strconv.Itoa(resp.StatusCode)
 			}
+			resource, collection := resourceOf(req.URL.Path)
 			verb := strings.ToLower(req.Method)
-			if req.URL.Query().Get("watch") == "true" {
+			switch {
+			case req.URL.Query().Get("watch") == "true":
 				verb = "watch"
+			case collection && verb == "get":
+				verb = "list"
+			case collection && verb == "delete":
+				verb = "deletecollection"
 			}
-			counter.WithLabelValues(verb, resourceOf(req.URL.Path), code).Inc()
+			counter.WithLabelValues(verb, resource, code).Inc()
 			return resp, err
 		})
 	}
@@ -149,9 +156,11 @@ type roundTripFunc func(*http.Request) (*http.Response, error)
 
 func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
 
-// resourceOf is the resource a Kubernetes API path names: /api/v1/namespaces/ns/pods/name ->
-// pods, /apis/rbac.authorization.k8s.io/v1/namespaces/ns/roles -> roles.
-func resourceOf(path string) string {
+// resourceOf is the resource a Kubernetes API path names, and whether the path is the
+// collection rather than one object: /api/v1/namespaces/ns/pods -> pods, a collection;
+// /api/v1/namespaces/ns/pods/name -> pods; /api/v1/namespaces/ns/pods/name/log -> pods/log;
+// /apis/rbac.authorization.k8s.io/v1/namespaces/ns/roles -> roles, a collection.
+func resourceOf(path string) (resource string, collection bool) {
 	parts := strings.Split(strings.Trim(path, "/"), "/")
 	switch {
 	case len(parts) >= 2 && parts[0] == "api":
@@ -159,21 +168,23 @@ func resourceOf(path string) string {
 	case len(parts) >= 3 && parts[0] == "apis":
 		parts = parts[3:]
 	default:
-		return "other"
+		return "other", false
 	}
 	if len(parts) >= 2 && parts[0] == "namespaces" {
 		if len(parts) == 2 {
-			return "namespaces"
+			return "namespaces", false
 		}
 		parts = parts[2:]
 	}
-	if len(parts) == 0 {
-		return "other"
+	switch len(parts) {
+	case 0:
+		return "other", false
+	case 1:
+		return parts[0], true
+	case 2:
+		return parts[0], false
 	}
-	if len(parts) >= 3 {
-		return parts[0] + "/" + parts[2] // a subresource: pods/log
-	}
-	return parts[0]
+	return parts[0] + "/" + parts[2], false
 }
 
 // s3Client builds the client pod templates are read with.

@@ -5,10 +5,12 @@ import (
 	"database/sql"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/sparkplane/sparkplane/internal/jobs"
+	"github.com/sparkplane/sparkplane/internal/store"
 	"github.com/sparkplane/sparkplane/internal/store/storetest"
 )
 
@@ -85,5 +87,27 @@ func TestMigrateAttemptToTyped(t *testing.T) {
 		if got.Version != 3 {
 			t.Errorf("%s: version %d changed by the migration", id, got.Version)
 		}
+	}
+}
+
+// TestRefuseNewerSchema: a database a newer sparkplane migrated is refused with a message
+// that says so, instead of being read with row shapes this binary does not know.
+func TestRefuseNewerSchema(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "newer.db")
+	s := open(t, path)
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	db, err := sql.Open("sqlite", "file:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(`INSERT INTO schema_migrations VALUES (999, '0999_future.sql', 0)`); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	_, err = store.Open(context.Background(), path)
+	if err == nil || !strings.Contains(err.Error(), "schema is at version 999, newer than this sparkplane knows") {
+		t.Fatalf("opening a newer database: %v", err)
 	}
 }

@@ -111,6 +111,13 @@ func migratePostgres(ctx context.Context, cfg *pgx.ConnConfig) error {
 		return fmt.Errorf("list migrations: %w", err)
 	}
 	sort.Strings(names)
+	var newest int
+	if err := conn.QueryRow(ctx, `SELECT coalesce(max(version), 0) FROM schema_migrations`).Scan(&newest); err != nil {
+		return fmt.Errorf("read schema_migrations: %w", err)
+	}
+	if err := checkNotNewer(newest, names); err != nil {
+		return err
+	}
 	for _, name := range names {
 		base := strings.TrimPrefix(name, "migrations/postgres/")
 		version, err := strconv.Atoi(strings.SplitN(base, "_", 2)[0])

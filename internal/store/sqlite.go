@@ -88,6 +88,13 @@ func migrate(ctx context.Context, db *sql.DB) error {
 		return fmt.Errorf("list migrations: %w", err)
 	}
 	sort.Strings(names)
+	var newest int
+	if err := db.QueryRowContext(ctx, `SELECT coalesce(max(version), 0) FROM schema_migrations`).Scan(&newest); err != nil {
+		return fmt.Errorf("read schema_migrations: %w", err)
+	}
+	if err := checkNotNewer(newest, names); err != nil {
+		return err
+	}
 	for _, name := range names {
 		base := strings.TrimPrefix(name, "migrations/")
 		version, err := strconv.Atoi(strings.SplitN(base, "_", 2)[0])
@@ -120,6 +127,22 @@ func migrate(ctx context.Context, db *sql.DB) error {
 		if err := tx.Commit(); err != nil {
 			return fmt.Errorf("commit migration %s: %w", base, err)
 		}
+	}
+	return nil
+}
+
+// checkNotNewer refuses a database that a newer sparkplane has migrated: this binary would read
+// and write rows whose shape it does not know.
+func checkNotNewer(newest int, names []string) error {
+	known := 0
+	for _, name := range names {
+		base := name[strings.LastIndexByte(name, '/')+1:]
+		if v, err := strconv.Atoi(strings.SplitN(base, "_", 2)[0]); err == nil && v > known {
+			known = v
+		}
+	}
+	if newest > known {
+		return fmt.Errorf("the database's schema is at version %d, newer than this sparkplane knows (%d): run the newer sparkplane that migrated it, or restore a backup taken before", newest, known)
 	}
 	return nil
 }

@@ -18,8 +18,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/emrcontainers"
 	emrtypes "github.com/aws/aws-sdk-go-v2/service/emrcontainers/types"
-	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
@@ -266,38 +264,11 @@ func BenchmarkSandboxLiveRuns(b *testing.B) {
 		b.ReportMetric(float64(after.rss-before.rss)/(1<<10)/float64(*flagLive), "KB/live_run")
 		e.cleanUp(b, vc, ns)
 		probe := time.Now()
-		if err := provisionProbe(b.Context(), e.client); err != nil {
+		if _, err := sandbox.ProvisionProbe(b.Context(), e.config); err != nil {
 			b.Fatalf("after the live runs were cancelled the sandbox no longer provisions nodes: %v", err)
 		}
 		b.ReportMetric(time.Since(probe).Seconds(), "probe_node_s")
 	}
-}
-
-// provisionProbe creates a pod that only a new Karpenter spot node of the sandbox's NodePool
-// can hold and waits for it to be scheduled.
-func provisionProbe(ctx context.Context, k kubernetes.Interface) error {
-	ns := namespace("probe")
-	if _, err := k.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{}); err != nil {
-		return err
-	}
-	defer k.CoreV1().Namespaces().Delete(context.Background(), ns, metav1.DeleteOptions{})
-	pod := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "probe"}, Spec: corev1.PodSpec{
-		NodeSelector: map[string]string{"app": "demo", "karpenter.sh/capacity-type": "spot"},
-		Tolerations:  []corev1.Toleration{{Operator: corev1.TolerationOpExists}},
-		Containers: []corev1.Container{{Name: "c", Image: "probe", Resources: corev1.ResourceRequirements{
-			Requests: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("6")}}}}}}
-	if _, err := k.CoreV1().Pods(ns).Create(ctx, pod, metav1.CreateOptions{}); err != nil {
-		return err
-	}
-	deadline := time.Now().Add(3 * time.Minute)
-	for time.Now().Before(deadline) {
-		p, err := k.CoreV1().Pods(ns).Get(ctx, "probe", metav1.GetOptions{})
-		if err == nil && p.Spec.NodeName != "" {
-			return nil
-		}
-		time.Sleep(time.Second)
-	}
-	return fmt.Errorf("a pending spot pod got no node within 3 minutes")
 }
 
 // kubeRequests sums the server's sparkplane_kubernetes_requests_total by verb, read from its
