@@ -115,7 +115,7 @@ func (c *Controller) submit(ctx context.Context, cl *cluster, run jobs.JobRun, v
 		return err
 	}
 	now := c.opts.Clock.Now().UTC()
-	_, err = c.opts.Store.UpdateJobRun(ctx, run.ID, run.Version, func(r *jobs.JobRun) error {
+	_, err = c.update(ctx, run, func(r *jobs.JobRun) error {
 		r.Attempt = jobs.Attempt{Number: attempt, Namespace: plan.Namespace, DriverPod: plan.Objects.DriverPod.Name, SubmittedAt: now,
 			SparkVersion: plan.Objects.SparkVersion}
 		r.RetryPolicyExecution = &jobs.RetryPolicyExecution{CurrentAttemptCount: int32(attempt)}
@@ -233,7 +233,7 @@ func (cl *cluster) driverPod(ns, name string) (*corev1.Pod, error) {
 
 // retry starts the next attempt: the failed driver stays for its logs (until DriverTTL).
 func (c *Controller) retry(ctx context.Context, run jobs.JobRun, attempt int, obs Observation) error {
-	_, err := c.opts.Store.UpdateJobRun(ctx, run.ID, run.Version, func(r *jobs.JobRun) error {
+	_, err := c.update(ctx, run, func(r *jobs.JobRun) error {
 		r.Attempt = r.Attempt.Next()
 		r.State = jobs.StateSubmitted
 		r.StateDetails = fmt.Sprintf("attempt %d failed (%s); starting attempt %d of %d", attempt, obs.Details, attempt+1, maxAttempts(run))
@@ -249,7 +249,7 @@ func (c *Controller) retry(ctx context.Context, run jobs.JobRun, attempt int, ob
 // move records a non-terminal state change.
 func (c *Controller) move(ctx context.Context, run jobs.JobRun, to jobs.JobRunState, details string) error {
 	now := c.opts.Clock.Now().UTC()
-	_, err := c.opts.Store.UpdateJobRun(ctx, run.ID, run.Version, func(r *jobs.JobRun) error {
+	_, err := c.update(ctx, run, func(r *jobs.JobRun) error {
 		if to == jobs.StateRunning {
 			r.Attempt.RunningAt = now
 		}
@@ -266,7 +266,7 @@ func (c *Controller) move(ctx context.Context, run jobs.JobRun, to jobs.JobRunSt
 // finish records a terminal state.
 func (c *Controller) finish(ctx context.Context, run jobs.JobRun, to jobs.JobRunState, reason jobs.FailureReason, details string) error {
 	now := c.opts.Clock.Now().UTC()
-	_, err := c.opts.Store.UpdateJobRun(ctx, run.ID, run.Version, func(r *jobs.JobRun) error {
+	_, err := c.update(ctx, run, func(r *jobs.JobRun) error {
 		r.State = to
 		r.FailureReason = reason
 		r.StateDetails = details + timeline(r, to, now)
@@ -336,7 +336,7 @@ func (c *Controller) noteWaiting(ctx context.Context, run jobs.JobRun, details s
 	if run.StateDetails == details {
 		return
 	}
-	if _, err := c.opts.Store.UpdateJobRun(context.WithoutCancel(ctx), run.ID, run.Version, func(r *jobs.JobRun) error {
+	if _, err := c.update(context.WithoutCancel(ctx), run, func(r *jobs.JobRun) error {
 		r.StateDetails = details
 		return nil
 	}); err != nil {
@@ -357,11 +357,28 @@ func (c *Controller) cleanup(ctx context.Context, cl *cluster, run jobs.JobRun, 
 	if err := deleteDrivers(kctx, cl.client, ns, run.ID); err != nil {
 		return 0, err
 	}
-	_, err := c.opts.Store.UpdateJobRun(ctx, run.ID, run.Version, func(r *jobs.JobRun) error {
+	_, err := c.update(ctx, run, func(r *jobs.JobRun) error {
 		r.Attempt.CleanedUp = true
 		return nil
 	})
 	return 0, err
+}
+
+// update records a change the reconcile decided for run. A conflict that left the run's state
+// and attempt as they were (a TagResource, a note) does not change the decision: it is
+// applied once more on the fresh version, so that, say, an unschedulable driver already
+// stopped is not later mistaken for one deleted from outside. A conflict that changed them (a
+// cancel, another replica's step) is returned, and the next reconcile decides again.
+func (c *Controller) update(ctx context.Context, run jobs.JobRun, mutate func(*jobs.JobRun) error) (jobs.JobRun, error) {
+	out, err := c.opts.Store.UpdateJobRun(ctx, run.ID, run.Version, mutate)
+	if !errors.Is(err, jobs.ErrConflict) {
+		return out, err
+	}
+	fresh, gerr := c.opts.Store.GetJobRun(ctx, run.ID)
+	if gerr != nil || fresh.State != run.State || fresh.Attempt != run.Attempt {
+		return out, err
+	}
+	return c.opts.Store.UpdateJobRun(ctx, run.ID, fresh.Version, mutate)
 }
 
 // timeline says when the run went through its states, so DescribeJobRun of a finished run

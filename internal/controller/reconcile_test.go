@@ -386,3 +386,29 @@ func TestReconcileSetsUpANamespaceOnce(t *testing.T) {
 		t.Errorf("%d driver pods created, want 20", creates["pods"])
 	}
 }
+
+// TestReconcileDecisionSurvivesAConflict: a TagResource between stopping an unschedulable
+// driver and recording FAILED bumps the run's version; the decision (CLUSTER_UNAVAILABLE)
+// still lands, instead of the next reconcile finding the pod gone and blaming the user.
+func TestReconcileDecisionSurvivesAConflict(t *testing.T) {
+	r := newRig(t)
+	run := r.start(0)
+	run, _, _ = r.reconcile(run.ID)
+	r.waitCached(run)
+	r.setPod(run, func(p *corev1.Pod) {
+		p.Status.Phase = corev1.PodPending
+		p.Status.Conditions = []corev1.PodCondition{{Type: corev1.PodScheduled, Status: corev1.ConditionFalse,
+			Reason: corev1.PodReasonUnschedulable, LastTransitionTime: metav1.NewTime(r.clock.Now())}}
+	})
+	r.client.PrependReactor("delete", "pods", func(k8stesting.Action) (bool, runtime.Object, error) {
+		if err := r.svc.TagResource(r.ctx, run.ARN, map[string]string{"touched": "while deleting"}); err != nil {
+			t.Errorf("tag: %v", err)
+		}
+		return false, nil, nil
+	})
+	r.clock.Step(11 * time.Minute)
+	got, _, err := r.reconcile(run.ID)
+	if err != nil || got.State != jobs.StateFailed || got.FailureReason != jobs.FailureClusterUnavailable || got.Tags["touched"] == "" {
+		t.Fatalf("after a conflicting tag: %s %s %q tags %v (%v)", got.State, got.FailureReason, got.StateDetails, got.Tags, err)
+	}
+}
