@@ -26,29 +26,6 @@ const nodeColumns = `cluster, name, uid, instance_type, capacity_type, zone, reg
 
 type rowScanner interface{ Scan(dest ...any) error }
 
-// rowIterator is what *sql.Rows and pgx.Rows share.
-type rowIterator interface {
-	rowScanner
-	Next() bool
-	Err() error
-}
-
-// collect scans every row with scan; errors say what was being read.
-func collect[T any](rows rowIterator, scan func(rowScanner) (T, error), what string) ([]T, error) {
-	var out []T
-	for rows.Next() {
-		v, err := scan(rows)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", what, err)
-		}
-		out = append(out, v)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("%s: %w", what, err)
-	}
-	return out, nil
-}
-
 func scanPod(row rowScanner) (cost.PodUsage, error) {
 	var p cost.PodUsage
 	var role string

@@ -5,8 +5,6 @@ import (
 	"embed"
 	"errors"
 	"fmt"
-	"io/fs"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -106,24 +104,16 @@ func migratePostgres(ctx context.Context, cfg *pgx.ConnConfig) error {
 	if _, err := conn.Exec(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`); err != nil {
 		return fmt.Errorf("create schema_migrations: %w", err)
 	}
-	names, err := fs.Glob(pgMigrations, "migrations/postgres/*.sql")
-	if err != nil {
-		return fmt.Errorf("list migrations: %w", err)
-	}
-	sort.Strings(names)
 	var newest int
 	if err := conn.QueryRow(ctx, `SELECT coalesce(max(version), 0) FROM schema_migrations`).Scan(&newest); err != nil {
 		return fmt.Errorf("read schema_migrations: %w", err)
 	}
-	if err := checkNotNewer(newest, names); err != nil {
+	files, err := migrationsIn(pgMigrations, "migrations/postgres", newest)
+	if err != nil {
 		return err
 	}
-	for _, name := range names {
-		base := strings.TrimPrefix(name, "migrations/postgres/")
-		version, err := strconv.Atoi(strings.SplitN(base, "_", 2)[0])
-		if err != nil {
-			return fmt.Errorf("migration %s: name must start with a number: %w", base, err)
-		}
+	for _, m := range files {
+		version, base := m.version, m.name
 		var applied bool
 		if err := conn.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM schema_migrations WHERE version = $1)`, version).Scan(&applied); err != nil {
 			return fmt.Errorf("read schema_migrations: %w", err)
@@ -131,13 +121,9 @@ func migratePostgres(ctx context.Context, cfg *pgx.ConnConfig) error {
 		if applied {
 			continue
 		}
-		body, err := pgMigrations.ReadFile(name)
-		if err != nil {
-			return fmt.Errorf("read migration %s: %w", base, err)
-		}
 		err = pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
 			// No arguments: the simple protocol, which runs a file of several statements.
-			if _, err := tx.Exec(ctx, string(body)); err != nil {
+			if _, err := tx.Exec(ctx, string(m.body)); err != nil {
 				return fmt.Errorf("apply migration %s: %w", base, err)
 			}
 			if _, err := tx.Exec(ctx, `INSERT INTO schema_migrations (version, name) VALUES ($1, $2)`, version, base); err != nil {
@@ -283,27 +269,11 @@ func pgList[T any](ctx context.Context, p *Postgres, table string, q *pgQuery, l
 		return nil, "", fmt.Errorf("list %s: %w", table, err)
 	}
 	defer rows.Close()
-	out := make([]T, 0, limit)
-	for rows.Next() {
-		var doc []byte
-		if err := rows.Scan(&doc); err != nil {
-			return nil, "", fmt.Errorf("list %s: %w", table, err)
-		}
-		v, err := decode(doc)
-		if err != nil {
-			return nil, "", err
-		}
-		out = append(out, v)
+	out, err := docs(rows, table, decode)
+	if err != nil {
+		return nil, "", err
 	}
-	if err := rows.Err(); err != nil {
-		return nil, "", fmt.Errorf("list %s: %w", table, err)
-	}
-	next := ""
-	if len(out) > limit {
-		out = out[:limit]
-		at, id := idOf(out[limit-1])
-		next = encodeCursor(micros(at), id)
-	}
+	out, next := page(out, limit, idOf)
 	return out, next, nil
 }
 

@@ -119,7 +119,7 @@ func (p *Postgres) SetVirtualClusterState(ctx context.Context, id string, state 
 // pgJobRunColumns are what jobRunRow decodes, in its order.
 const pgJobRunColumns = "doc, version, attempt"
 
-func pgScanJobRun(row pgx.Row, id string) (jobs.JobRun, error) {
+func pgScanJobRun(row rowScanner, id string) (jobs.JobRun, error) {
 	var r jobRunRow
 	err := row.Scan(&r.doc, &r.version, &r.extensions)
 	if errors.Is(err, pgx.ErrNoRows) {
@@ -188,23 +188,11 @@ func (p *Postgres) ListJobRuns(ctx context.Context, f jobs.JobRunFilter) ([]jobs
 		return nil, "", fmt.Errorf("list job runs: %w", err)
 	}
 	defer rows.Close()
-	var out []jobs.JobRun
-	for rows.Next() {
-		run, err := pgScanJobRun(rows, "")
-		if err != nil {
-			return nil, "", err
-		}
-		out = append(out, run)
+	out, err := collect(rows, func(row rowScanner) (jobs.JobRun, error) { return pgScanJobRun(row, "") }, "list job runs")
+	if err != nil {
+		return nil, "", err
 	}
-	if err := rows.Err(); err != nil {
-		return nil, "", fmt.Errorf("list job runs: %w", err)
-	}
-	next := ""
-	if len(out) > limit {
-		out = out[:limit]
-		last := out[limit-1]
-		next = encodeCursor(micros(last.CreatedAt), last.ID)
-	}
+	out, next := page(out, limit, jobRunKey)
 	return out, next, nil
 }
 

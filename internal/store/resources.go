@@ -214,23 +214,11 @@ func (s *SQLite) queryJobRuns(ctx context.Context, stmt string, args []any, limi
 		return nil, "", fmt.Errorf("list job runs: %w", err)
 	}
 	defer rows.Close()
-	var out []jobs.JobRun
-	for rows.Next() {
-		run, err := scanJobRun(rows, "")
-		if err != nil {
-			return nil, "", err
-		}
-		out = append(out, run)
+	out, err := collect(rows, func(row rowScanner) (jobs.JobRun, error) { return scanJobRun(row, "") }, "list job runs")
+	if err != nil {
+		return nil, "", err
 	}
-	if err := rows.Err(); err != nil {
-		return nil, "", fmt.Errorf("list job runs: %w", err)
-	}
-	next := ""
-	if limit > 0 && len(out) > limit {
-		out = out[:limit]
-		last := out[limit-1]
-		next = encodeCursor(micros(last.CreatedAt), last.ID)
-	}
+	out, next := page(out, limit, jobRunKey)
 	return out, next, nil
 }
 
@@ -248,15 +236,7 @@ func (s *SQLite) ListActiveJobRunIDs(ctx context.Context, limit int) ([]string, 
 		return nil, fmt.Errorf("list active job runs: %w", err)
 	}
 	defer rows.Close()
-	var ids []string
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			return nil, fmt.Errorf("list active job runs: %w", err)
-		}
-		ids = append(ids, id)
-	}
-	return ids, rows.Err()
+	return collect(rows, func(row rowScanner) (id string, err error) { return id, row.Scan(&id) }, "list active job runs")
 }
 
 // UpdateJobRun implements jobs.Store.

@@ -8,9 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io/fs"
 	"net/url"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -83,24 +81,16 @@ func migrate(ctx context.Context, db *sql.DB) error {
 	if _, err := db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)`); err != nil {
 		return fmt.Errorf("create schema_migrations: %w", err)
 	}
-	names, err := fs.Glob(migrations, "migrations/*.sql")
-	if err != nil {
-		return fmt.Errorf("list migrations: %w", err)
-	}
-	sort.Strings(names)
 	var newest int
 	if err := db.QueryRowContext(ctx, `SELECT coalesce(max(version), 0) FROM schema_migrations`).Scan(&newest); err != nil {
 		return fmt.Errorf("read schema_migrations: %w", err)
 	}
-	if err := checkNotNewer(newest, names); err != nil {
+	files, err := migrationsIn(migrations, "migrations", newest)
+	if err != nil {
 		return err
 	}
-	for _, name := range names {
-		base := strings.TrimPrefix(name, "migrations/")
-		version, err := strconv.Atoi(strings.SplitN(base, "_", 2)[0])
-		if err != nil {
-			return fmt.Errorf("migration %s: name must start with a number: %w", base, err)
-		}
+	for _, m := range files {
+		version, base := m.version, m.name
 		var n int
 		if err := db.QueryRowContext(ctx, `SELECT count(*) FROM schema_migrations WHERE version = ?`, version).Scan(&n); err != nil {
 			return fmt.Errorf("read schema_migrations: %w", err)
@@ -108,15 +98,11 @@ func migrate(ctx context.Context, db *sql.DB) error {
 		if n > 0 {
 			continue
 		}
-		body, err := migrations.ReadFile(name)
-		if err != nil {
-			return fmt.Errorf("read migration %s: %w", base, err)
-		}
 		tx, err := db.BeginTx(ctx, nil)
 		if err != nil {
 			return fmt.Errorf("migration %s: %w", base, err)
 		}
-		if _, err := tx.ExecContext(ctx, string(body)); err != nil {
+		if _, err := tx.ExecContext(ctx, string(m.body)); err != nil {
 			tx.Rollback()
 			return fmt.Errorf("apply migration %s: %w", base, err)
 		}
@@ -127,22 +113,6 @@ func migrate(ctx context.Context, db *sql.DB) error {
 		if err := tx.Commit(); err != nil {
 			return fmt.Errorf("commit migration %s: %w", base, err)
 		}
-	}
-	return nil
-}
-
-// checkNotNewer refuses a database that a newer sparkplane has migrated: this binary would read
-// and write rows whose shape it does not know.
-func checkNotNewer(newest int, names []string) error {
-	known := 0
-	for _, name := range names {
-		base := name[strings.LastIndexByte(name, '/')+1:]
-		if v, err := strconv.Atoi(strings.SplitN(base, "_", 2)[0]); err == nil && v > known {
-			known = v
-		}
-	}
-	if newest > known {
-		return fmt.Errorf("the database's schema is at version %d, newer than this sparkplane knows (%d): run the newer sparkplane that migrated it, or restore a backup taken before", newest, known)
 	}
 	return nil
 }
@@ -351,27 +321,11 @@ func list[T any](ctx context.Context, db *sql.DB, table string, q *listQuery, li
 		return nil, "", fmt.Errorf("list %s: %w", table, err)
 	}
 	defer rows.Close()
-	out := make([]T, 0, limit)
-	for rows.Next() {
-		var doc []byte
-		if err := rows.Scan(&doc); err != nil {
-			return nil, "", fmt.Errorf("list %s: %w", table, err)
-		}
-		v, err := decode(doc)
-		if err != nil {
-			return nil, "", err
-		}
-		out = append(out, v)
+	out, err := docs(rows, table, decode)
+	if err != nil {
+		return nil, "", err
 	}
-	if err := rows.Err(); err != nil {
-		return nil, "", fmt.Errorf("list %s: %w", table, err)
-	}
-	next := ""
-	if len(out) > limit {
-		out = out[:limit]
-		at, id := idOf(out[limit-1])
-		next = encodeCursor(micros(at), id)
-	}
+	out, next := page(out, limit, idOf)
 	return out, next, nil
 }
 
