@@ -34,6 +34,23 @@ type Store interface {
 	// stores the result with Version+1. An error from mutate aborts and is returned.
 	UpdateJobRun(ctx context.Context, id string, expectedVersion int64, mutate func(*JobRun) error) (JobRun, error)
 
+	// AdmitJobRun decides whether a PENDING run may take one of its virtual cluster's limit
+	// slots, first in first out: it may when the runs holding a slot plus the queued runs
+	// created before it are fewer than limit. When it may, the run's Attempt.AdmittedAt is set
+	// to at (and its Version moves on). Decisions on one virtual cluster are serialized, so
+	// concurrent callers (and replicas) never admit more than limit. The run is returned as
+	// stored afterwards; a run that is no longer PENDING, or already admitted, is returned
+	// unchanged with Admitted telling whether it holds a slot.
+	AdmitJobRun(ctx context.Context, id string, limit int, at time.Time) (JobRun, Admission, error)
+	// ListQueuedJobRunIDs returns the ids of a virtual cluster's queued runs (PENDING, holding
+	// no slot), oldest first, at most limit.
+	ListQueuedJobRunIDs(ctx context.Context, virtualClusterID string, limit int) ([]string, error)
+	// GetVirtualClusterSettings returns the operator's settings of a virtual cluster, or nil
+	// when none were put.
+	GetVirtualClusterSettings(ctx context.Context, id string) (*VirtualClusterSettings, error)
+	// PutVirtualClusterSettings stores (nil: removes) a virtual cluster's settings.
+	PutVirtualClusterSettings(ctx context.Context, id string, s *VirtualClusterSettings) error
+
 	CreateJobTemplate(ctx context.Context, t JobTemplate, token Idempotency) (JobTemplate, error)
 	GetJobTemplate(ctx context.Context, id string) (JobTemplate, error)
 	ListJobTemplates(ctx context.Context, f TimeFilter) ([]JobTemplate, string, error)

@@ -210,6 +210,10 @@ type Attempt struct {
 	// SparkVersion is the Spark version whose spark-submit rules built the attempt's driver
 	// objects (the release label's Spark); DescribeJobRun reports it.
 	SparkVersion string `json:"sparkVersion,omitempty"`
+	// AdmittedAt is when the run took one of its virtual cluster's maxConcurrentJobRuns
+	// slots; zero when the virtual cluster had no limit or the run is still queued. Retries
+	// keep it: the run holds its slot until it ends.
+	AdmittedAt time.Time `json:"admittedAt,omitzero"`
 }
 
 // UnmarshalJSON reads the typed document, and also the map of strings that servers before the
@@ -268,7 +272,31 @@ func (a Attempt) Current() int {
 func (a Attempt) Submitted() bool { return a.DriverPod != "" }
 
 // Next is the following attempt: its number, nothing submitted yet.
-func (a Attempt) Next() Attempt { return Attempt{Number: a.Current() + 1} }
+func (a Attempt) Next() Attempt { return Attempt{Number: a.Current() + 1, AdmittedAt: a.AdmittedAt} }
+
+// HoldsSlot reports whether the run counts against its virtual cluster's
+// maxConcurrentJobRuns: from its admission (or, on a virtual cluster without a limit, its
+// first submission) until it ends. A queued run, and a queued run being cancelled, hold none.
+func (r JobRun) HoldsSlot() bool {
+	switch r.State {
+	case StateSubmitted, StateRunning:
+		return true
+	case StatePending:
+		return !r.Attempt.AdmittedAt.IsZero()
+	case StateCancelPending:
+		return !r.Attempt.AdmittedAt.IsZero() || r.Attempt.Number > 0 || r.Attempt.Submitted()
+	}
+	return false
+}
+
+// Admission is the answer of Store.AdmitJobRun.
+type Admission struct {
+	// Admitted is true when the run holds a slot (it may go on to the cluster).
+	Admitted bool
+	// Ahead counts the queued runs of the virtual cluster created before this one, and
+	// Holding the runs that hold a slot; both are as of the decision.
+	Ahead, Holding int
+}
 
 // Terminal reports whether s is an end state.
 func (s JobRunState) Terminal() bool {

@@ -242,8 +242,8 @@ func (p *Postgres) UpdateJobRun(ctx context.Context, id string, expectedVersion 
 		if err != nil {
 			return err
 		}
-		if _, err := tx.Exec(ctx, `UPDATE job_runs SET state = $1, name = $2, version = $3, doc = $4, attempt = $5 WHERE id = $6`,
-			string(next.State), next.Name, next.Version, doc, att, id); err != nil {
+		if _, err := tx.Exec(ctx, `UPDATE job_runs SET state = $1, name = $2, version = $3, doc = $4, attempt = $5, admitted = $6 WHERE id = $7`,
+			string(next.State), next.Name, next.Version, doc, att, next.HoldsSlot(), id); err != nil {
 			return fmt.Errorf("update job run %s: %w", id, err)
 		}
 		out = next
@@ -393,11 +393,11 @@ func (p *Postgres) ImportJobRuns(ctx context.Context, runs []jobs.JobRun) error 
 		if err != nil {
 			return err
 		}
-		rows = append(rows, []any{run.ID, run.VirtualClusterID, run.Name, string(run.State), pgTime(run.CreatedAt), run.Version, doc, att})
+		rows = append(rows, []any{run.ID, run.VirtualClusterID, run.Name, string(run.State), pgTime(run.CreatedAt), run.Version, doc, att, run.HoldsSlot()})
 	}
 	return p.conn(ctx, func(ctx context.Context, c *pgxpool.Conn) error {
 		_, err := c.CopyFrom(ctx, pgx.Identifier{"job_runs"},
-			[]string{"id", "virtual_cluster_id", "name", "state", "created_at", "version", "doc", "attempt"}, pgx.CopyFromRows(rows))
+			[]string{"id", "virtual_cluster_id", "name", "state", "created_at", "version", "doc", "attempt", "admitted"}, pgx.CopyFromRows(rows))
 		if err != nil {
 			return fmt.Errorf("import %d job runs: %w", len(runs), err)
 		}

@@ -263,8 +263,8 @@ func (s *SQLite) UpdateJobRun(ctx context.Context, id string, expectedVersion in
 		if err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE job_runs SET state = ?, name = ?, version = ?, doc = ?, extensions = ? WHERE id = ?`,
-			string(next.State), next.Name, next.Version, doc, ext, id); err != nil {
+		if _, err := tx.ExecContext(ctx, `UPDATE job_runs SET state = ?, name = ?, version = ?, doc = ?, extensions = ?, admitted = ? WHERE id = ?`,
+			string(next.State), next.Name, next.Version, doc, ext, next.HoldsSlot(), id); err != nil {
 			return fmt.Errorf("update job run %s: %w", id, err)
 		}
 		out = next
@@ -465,7 +465,7 @@ func retag(stored []byte, kind string, set map[string]string, remove []string, c
 // bulk loads (benchmarks, migrations from another store), not for the request path.
 func (s *SQLite) ImportJobRuns(ctx context.Context, runs []jobs.JobRun) error {
 	return s.exec(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		stmt, err := tx.PrepareContext(ctx, `INSERT INTO job_runs (id, virtual_cluster_id, name, state, created_at, version, doc, extensions) VALUES (?,?,?,?,?,?,?,?)`)
+		stmt, err := tx.PrepareContext(ctx, `INSERT INTO job_runs (id, virtual_cluster_id, name, state, created_at, version, doc, extensions, admitted) VALUES (?,?,?,?,?,?,?,?,?)`)
 		if err != nil {
 			return fmt.Errorf("prepare import: %w", err)
 		}
@@ -478,7 +478,7 @@ func (s *SQLite) ImportJobRuns(ctx context.Context, runs []jobs.JobRun) error {
 			if err != nil {
 				return err
 			}
-			if _, err := stmt.ExecContext(ctx, run.ID, run.VirtualClusterID, run.Name, string(run.State), micros(run.CreatedAt), run.Version, doc, ext); err != nil {
+			if _, err := stmt.ExecContext(ctx, run.ID, run.VirtualClusterID, run.Name, string(run.State), micros(run.CreatedAt), run.Version, doc, ext, run.HoldsSlot()); err != nil {
 				return fmt.Errorf("import job run %s: %w", run.ID, err)
 			}
 		}
