@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sparkplane/sparkplane/internal/audit"
 	"github.com/sparkplane/sparkplane/internal/jobs"
 )
 
@@ -96,4 +97,25 @@ func collect[T any](rows rowIterator, scan func(rowScanner) (T, error), what str
 		return nil, fmt.Errorf("%s: %w", what, err)
 	}
 	return out, nil
+}
+
+// auditCursor reads the nextToken of ListAudit: the last sequence number returned.
+func auditCursor(token string) (int64, error) {
+	if token == "" {
+		return 0, nil
+	}
+	n, err := strconv.ParseInt(token, 10, 64)
+	if err != nil || n < 0 {
+		return 0, &jobs.ValidationError{Field: "nextToken", Rule: "is not a token this server handed out"}
+	}
+	return n, nil
+}
+
+// auditPage cuts a page of limit+1 events to limit and returns the cursor of the next page.
+func auditPage(events []audit.Event, limit int) ([]audit.Event, string) {
+	if len(events) <= limit {
+		return events, ""
+	}
+	events = events[:limit]
+	return events, strconv.FormatInt(events[limit-1].Seq, 10)
 }

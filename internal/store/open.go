@@ -4,6 +4,8 @@ import (
 	"context"
 	"strings"
 
+	"github.com/sparkplane/sparkplane/internal/access"
+	"github.com/sparkplane/sparkplane/internal/audit"
 	"github.com/sparkplane/sparkplane/internal/cost"
 	"github.com/sparkplane/sparkplane/internal/jobs"
 )
@@ -14,6 +16,8 @@ import (
 type Backend interface {
 	jobs.Store
 	cost.Store
+	access.Store
+	audit.Store
 	// ImportJobRuns inserts many job runs at once, without clientTokens, all or none; for
 	// bulk loads, not the request path.
 	ImportJobRuns(ctx context.Context, runs []jobs.JobRun) error
