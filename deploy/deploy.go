@@ -16,3 +16,10 @@ var SandboxKWOKNodeClass []byte
 //
 //go:embed sandbox/nodepools.yaml
 var SandboxNodePools []byte
+
+// SandboxSettings are the virtual cluster settings of the sandbox (the server's
+// defaultSettings there): the pod policy allows the seed's NVMe local-dir hostPath,
+// /pv-disks/local, and nothing else.
+//
+//go:embed sandbox/virtual-cluster-settings.json
+var SandboxSettings []byte

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/sparkplane/sparkplane/deploy"
 	"github.com/sparkplane/sparkplane/internal/jobs"
 	"github.com/sparkplane/sparkplane/internal/submission"
 )
@@ -112,8 +113,15 @@ func TestJobTemplates(t *testing.T) {
 			if err := run.ValidateInput(); err != nil {
 				t.Errorf("StartJobRun input: %v", err)
 			}
-			if err := submission.Check(run); err != nil {
-				t.Errorf("Spark input: %v", err)
+			settings, err := jobs.ParseVirtualClusterSettings(deploy.SandboxSettings)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := submission.Check(run, settings); err != nil {
+				t.Errorf("Spark input under the sandbox's settings: %v", err)
+			}
+			if err := submission.Check(run, jobs.VirtualClusterSettings{}); err == nil || !strings.Contains(err.Error(), "/pv-disks/local") {
+				t.Errorf("Spark input under the default pod policy = %v, want the seed's hostPath refused", err)
 			}
 			sd := run.JobDriver.SparkSubmitJobDriver
 			props := run.ConfigurationOverrides.ApplicationConfiguration[0].Properties

@@ -109,7 +109,9 @@ func AlreadyExists(format string, args ...any) error {
 }
 
 // DeleteConflict is the error stores return for a user that still has keys or policies.
-func DeleteConflict(format string, args ...any) error { return fail(ErrDeleteConflict, format, args...) }
+func DeleteConflict(format string, args ...any) error {
+	return fail(ErrDeleteConflict, format, args...)
+}
 
 // LimitExceeded is the error stores return when a per-user limit would be passed.
 func LimitExceeded(format string, args ...any) error { return fail(ErrLimitExceeded, format, args...) }

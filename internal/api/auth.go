@@ -12,6 +12,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+
+	"github.com/sparkplane/sparkplane/internal/access"
 )
 
 // SigningName is the SigV4 service name of the emr-containers API.
@@ -27,24 +29,35 @@ type AccessKey struct {
 	Principal       string
 }
 
-// Authenticator verifies SigV4 signatures against a fixed set of access keys.
+// Credentials finds the identity behind an access key id (access.Directory).
+type Credentials interface {
+	Lookup(ctx context.Context, accessKeyID string) (access.Identity, bool, error)
+}
+
+// Authenticator verifies SigV4 signatures against the keys Credentials knows.
 type Authenticator struct {
-	keys   map[string]AccessKey
+	creds  Credentials
 	region string
 	now    func() time.Time
 	signer *v4.Signer
 }
 
-// NewAuthenticator returns an Authenticator for region accepting keys. now may be nil.
-func NewAuthenticator(region string, keys []AccessKey, now func() time.Time) *Authenticator {
-	m := make(map[string]AccessKey, len(keys))
-	for _, k := range keys {
-		m[k.AccessKeyID] = k
+// StaticKeys returns Credentials that know only keys, all of them administrators.
+func StaticKeys(keys []AccessKey) Credentials {
+	static := make([]access.StaticKey, len(keys))
+	for i, k := range keys {
+		static[i] = access.StaticKey(k)
 	}
+	return access.NewDirectory(access.Options{Static: static})
+}
+
+// NewAuthenticator returns an Authenticator for region accepting the keys creds knows. now may
+// be nil.
+func NewAuthenticator(region string, creds Credentials, now func() time.Time) *Authenticator {
 	if now == nil {
 		now = time.Now
 	}
-	return &Authenticator{keys: m, region: region, now: now, signer: v4.NewSigner(func(o *v4.SignerOptions) {
+	return &Authenticator{creds: creds, region: region, now: now, signer: v4.NewSigner(func(o *v4.SignerOptions) {
 		// The signature is compared, never logged.
 		o.DisableURIPathEscaping = false
 	})}
@@ -97,36 +110,41 @@ func parseAuthorization(h string) (sigHeader, bool) {
 	return s, true
 }
 
-// Verify checks the request's signature over body and returns the principal it proves.
-func (a *Authenticator) Verify(ctx context.Context, r *http.Request, body []byte) (string, error) {
+// Verify checks the request's signature over body and returns the identity it proves.
+// A lookup that fails (the store is down) is an error of its own, not an authentication
+// failure: the caller answers 500 rather than telling a valid caller their key is unknown.
+func (a *Authenticator) Verify(ctx context.Context, r *http.Request, body []byte) (access.Identity, error) {
 	h := r.Header.Get("Authorization")
 	if h == "" {
-		return "", &authError{"MissingAuthenticationTokenException", "Missing Authentication Token: requests must be signed with AWS Signature Version 4"}
+		return access.Identity{}, &authError{"MissingAuthenticationTokenException", "Missing Authentication Token: requests must be signed with AWS Signature Version 4"}
 	}
 	s, ok := parseAuthorization(h)
 	if !ok {
-		return "", &authError{"InvalidSignatureException", "Authorization header is not a well-formed AWS4-HMAC-SHA256 signature (Credential, SignedHeaders, Signature)"}
+		return access.Identity{}, &authError{"InvalidSignatureException", "Authorization header is not a well-formed AWS4-HMAC-SHA256 signature (Credential, SignedHeaders, Signature)"}
 	}
-	key, ok := a.keys[s.accessKey]
+	key, ok, err := a.creds.Lookup(ctx, s.accessKey)
+	if err != nil {
+		return access.Identity{}, fmt.Errorf("look up access key: %w", err)
+	}
 	if !ok {
-		return "", &authError{"UnrecognizedClientException", "The security token included in the request is invalid: unknown access key"}
+		return access.Identity{}, &authError{"UnrecognizedClientException", "The security token included in the request is invalid: unknown access key"}
 	}
 	if s.service != SigningName {
-		return "", &authError{"InvalidSignatureException", fmt.Sprintf("Credential should be scoped to correct service: '%s'", SigningName)}
+		return access.Identity{}, &authError{"InvalidSignatureException", fmt.Sprintf("Credential should be scoped to correct service: '%s'", SigningName)}
 	}
 	if s.region != a.region {
-		return "", &authError{"InvalidSignatureException", fmt.Sprintf("Credential should be scoped to a valid region: '%s'", a.region)}
+		return access.Identity{}, &authError{"InvalidSignatureException", fmt.Sprintf("Credential should be scoped to a valid region: '%s'", a.region)}
 	}
 	amzDate := r.Header.Get("X-Amz-Date")
 	t, err := time.Parse("20060102T150405Z", amzDate)
 	if err != nil {
-		return "", &authError{"InvalidSignatureException", "X-Amz-Date header is missing or not in the form 20060102T150405Z"}
+		return access.Identity{}, &authError{"InvalidSignatureException", "X-Amz-Date header is missing or not in the form 20060102T150405Z"}
 	}
 	if s.date != t.Format("20060102") {
-		return "", &authError{"InvalidSignatureException", "Credential date does not match X-Amz-Date"}
+		return access.Identity{}, &authError{"InvalidSignatureException", "Credential date does not match X-Amz-Date"}
 	}
 	if skew := a.now().Sub(t); skew > MaxClockSkew || skew < -MaxClockSkew {
-		return "", &authError{"InvalidSignatureException", fmt.Sprintf("Signature expired: %s is not within %s of the server time", amzDate, MaxClockSkew)}
+		return access.Identity{}, &authError{"InvalidSignatureException", fmt.Sprintf("Signature expired: %s is not within %s of the server time", amzDate, MaxClockSkew)}
 	}
 	signedHost := false
 	for _, name := range s.signedHeaders {
@@ -135,7 +153,7 @@ func (a *Authenticator) Verify(ctx context.Context, r *http.Request, body []byte
 		}
 	}
 	if !signedHost {
-		return "", &authError{"InvalidSignatureException", "SignedHeaders must include host"}
+		return access.Identity{}, &authError{"InvalidSignatureException", "SignedHeaders must include host"}
 	}
 
 	// Rebuild the request from exactly what arrived and the headers the client signed, and let
@@ -156,20 +174,20 @@ func (a *Authenticator) Verify(ctx context.Context, r *http.Request, body []byte
 	}
 	sum := sha256.Sum256(body)
 	payloadHash := hex.EncodeToString(sum[:])
-	creds := aws.Credentials{AccessKeyID: key.AccessKeyID, SecretAccessKey: key.SecretAccessKey, SessionToken: r.Header.Get("X-Amz-Security-Token")}
+	creds := aws.Credentials{AccessKeyID: key.AccessKeyID, SecretAccessKey: key.Secret, SessionToken: r.Header.Get("X-Amz-Security-Token")}
 	if creds.SessionToken != "" {
 		req.Header.Del("X-Amz-Security-Token") // the signer adds it back from creds
 	}
 	if err := a.signer.SignHTTP(ctx, creds, req, payloadHash, SigningName, a.region, t); err != nil {
-		return "", &authError{"InvalidSignatureException", "signature could not be computed for this request"}
+		return access.Identity{}, &authError{"InvalidSignatureException", "signature could not be computed for this request"}
 	}
 	want, ok := parseAuthorization(req.Header.Get("Authorization"))
 	mismatch := &authError{"InvalidSignatureException", "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method."}
 	if !ok || want.signedHeadersRaw != s.signedHeadersRaw {
-		return "", mismatch
+		return access.Identity{}, mismatch
 	}
 	if subtle.ConstantTimeCompare([]byte(want.signature), []byte(s.signature)) != 1 {
-		return "", mismatch
+		return access.Identity{}, mismatch
 	}
-	return key.Principal, nil
+	return key, nil
 }

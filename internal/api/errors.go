@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 
+	"github.com/sparkplane/sparkplane/internal/access"
 	"github.com/sparkplane/sparkplane/internal/jobs"
 )
 
@@ -34,11 +35,17 @@ func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 		ae *apiError
 		ve *jobs.ValidationError
 		au *authError
+		ac *access.Error
 	)
 	switch {
 	case errors.As(err, &ae):
+	case errors.As(err, &ac):
+		ae = accessError(ac)
 	case errors.As(err, &au):
 		ae = &apiError{http.StatusForbidden, au.code, au.message}
+	case isAccessValidation(err):
+		field, rule, _ := access.IsValidation(err)
+		ae = &apiError{http.StatusBadRequest, CodeValidation, field + ": " + rule}
 	case errors.As(err, &ve):
 		ae = &apiError{http.StatusBadRequest, CodeValidation, ve.Error()}
 	case errors.Is(err, jobs.ErrNotFound):
@@ -55,4 +62,27 @@ func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(ae.status)
 	_ = json.NewEncoder(w).Encode(map[string]string{"message": ae.message})
+}
+
+// accessError answers the Directory's errors with IAM's codes (as exception names, the way
+// this API names its errors) and statuses.
+func accessError(e *access.Error) *apiError {
+	switch {
+	case errors.Is(e, access.ErrNoSuchEntity):
+		return &apiError{http.StatusNotFound, "NoSuchEntityException", e.Message}
+	case errors.Is(e, access.ErrEntityAlreadyExists):
+		return &apiError{http.StatusConflict, "EntityAlreadyExistsException", e.Message}
+	case errors.Is(e, access.ErrDeleteConflict):
+		return &apiError{http.StatusConflict, "DeleteConflictException", e.Message}
+	case errors.Is(e, access.ErrLimitExceeded):
+		return &apiError{http.StatusConflict, "LimitExceededException", e.Message}
+	case errors.Is(e, access.ErrMalformedPolicy):
+		return &apiError{http.StatusBadRequest, "MalformedPolicyDocumentException", e.Message}
+	}
+	return &apiError{http.StatusBadRequest, CodeValidation, e.Message}
+}
+
+func isAccessValidation(err error) bool {
+	_, _, ok := access.IsValidation(err)
+	return ok
 }

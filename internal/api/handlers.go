@@ -69,7 +69,16 @@ func (s *Server) listVirtualClusters(r *http.Request, _ []byte) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return page("virtualClusters", list, next), nil
+	// Only what the caller may describe, as EMR lists; a page may come back shorter than
+	// maxResults, and nextToken still leads on.
+	id := identity(r)
+	visible := list[:0]
+	for _, vc := range list {
+		if may(id, "emr-containers:DescribeVirtualCluster", vc.ARN, vc.Tags) {
+			visible = append(visible, vc)
+		}
+	}
+	return page("virtualClusters", visible, next), nil
 }
 
 // page builds a list response; nextToken is omitted on the last page.
@@ -126,7 +135,14 @@ func (s *Server) listJobRuns(r *http.Request, _ []byte) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return page("jobRuns", list, next), nil
+	id := identity(r)
+	visible := list[:0]
+	for _, run := range list {
+		if may(id, "emr-containers:DescribeJobRun", run.ARN, run.Tags) {
+			visible = append(visible, run)
+		}
+	}
+	return page("jobRuns", visible, next), nil
 }
 
 func (s *Server) cancelJobRun(r *http.Request, _ []byte) (any, error) {

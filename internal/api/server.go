@@ -20,6 +20,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/sparkplane/sparkplane/internal/access"
+	"github.com/sparkplane/sparkplane/internal/audit"
 	"github.com/sparkplane/sparkplane/internal/cost"
 	"github.com/sparkplane/sparkplane/internal/jobs"
 )
@@ -46,6 +48,13 @@ type Options struct {
 	// leaves the metrics unregistered and /metrics out (404).
 	Registerer prometheus.Registerer
 	Gatherer   prometheus.Gatherer
+	// Directory manages the IAM-style users the /iam routes serve; nil leaves those routes
+	// answering that the server keeps no users.
+	Directory *access.Directory
+	// Audit, when set, receives one event per call; nil records nothing. AuditStore answers
+	// the audit listing route; nil leaves it answering that there is no audit log.
+	Audit      *audit.Log
+	AuditStore audit.Store
 }
 
 // Server is the emr-containers HTTP handler.
@@ -61,6 +70,11 @@ type Server struct {
 	metrics      *metrics
 	gatherer     prometheus.Gatherer
 	trust        TrustPolicies
+	dir          *access.Directory
+	audit        *audit.Log
+	auditStore   audit.Store
+	// actions maps a route pattern to its action, for audit records of refused requests.
+	actions map[string]string
 }
 
 // TrustPolicies writes IAM trust policies for execution roles (sparkplane execution-roles
@@ -78,7 +92,11 @@ func New(svc *jobs.Service, auth *Authenticator, opts Options) (*Server, error) 
 		return nil, fmt.Errorf("api metrics: %w", err)
 	}
 	s := &Server{svc: svc, auth: auth, log: opts.Logger, maxBody: opts.MaxBodyBytes, mux: http.NewServeMux(), cost: opts.Cost,
-		metricsToken: opts.MetricsToken, metrics: m, gatherer: opts.Gatherer, trust: opts.TrustPolicies}
+		metricsToken: opts.MetricsToken, metrics: m, gatherer: opts.Gatherer, trust: opts.TrustPolicies,
+		dir: opts.Directory, audit: opts.Audit, auditStore: opts.AuditStore}
+	if s.dir == nil {
+		s.dir = access.NewDirectory(access.Options{})
+	}
 	if s.log == nil {
 		s.log = slog.Default()
 	}
@@ -95,43 +113,59 @@ type principalKey struct{}
 type handlerFunc func(r *http.Request, body []byte) (any, error)
 
 func (s *Server) routes() {
-	h := map[string]handlerFunc{
-		"POST /virtualclusters":                                   s.createVirtualCluster,
-		"GET /virtualclusters":                                    s.listVirtualClusters,
-		"GET /virtualclusters/{id}":                               s.describeVirtualCluster,
-		"DELETE /virtualclusters/{id}":                            s.deleteVirtualCluster,
-		"POST /virtualclusters/{virtualClusterId}/jobruns":        s.startJobRun,
-		"GET /virtualclusters/{virtualClusterId}/jobruns":         s.listJobRuns,
-		"GET /virtualclusters/{virtualClusterId}/jobruns/{id}":    s.describeJobRun,
-		"DELETE /virtualclusters/{virtualClusterId}/jobruns/{id}": s.cancelJobRun,
-		"POST /jobtemplates":                                      s.createJobTemplate,
-		"GET /jobtemplates":                                       s.listJobTemplates,
-		"GET /jobtemplates/{id}":                                  s.describeJobTemplate,
-		"DELETE /jobtemplates/{id}":                               s.deleteJobTemplate,
-		"POST /securityconfigurations":                            s.createSecurityConfiguration,
-		"GET /securityconfigurations":                             s.listSecurityConfigurations,
-		"GET /securityconfigurations/{id}":                        s.describeSecurityConfiguration,
-		"POST /tags/{resourceArn...}":                             s.tagResource,
-		"DELETE /tags/{resourceArn...}":                           s.untagResource,
-		"GET /tags/{resourceArn...}":                              s.listTags,
-		"/virtualclusters/{virtualClusterId}/endpoints":           s.managedEndpoints,
-		"/virtualclusters/{virtualClusterId}/endpoints/{id...}":   s.managedEndpoints,
+	vc := s.pathVC
+	run := s.pathRun
+	template := func(r *http.Request) string { return s.svc.ARN("jobtemplates/" + r.PathValue("id")) }
+	secconf := func(r *http.Request) string { return s.svc.ARN("securityconfigurations/" + r.PathValue("id")) }
+	vcByID := func(r *http.Request) string { return s.vcARN(r.PathValue("id")) }
+	ec := func(op string) string { return "emr-containers:" + op }
+	sp := func(op string) string { return ExtensionPrefix + ":" + op }
+	h := map[string]route{
+		"POST /virtualclusters":                                   {ec("CreateVirtualCluster"), s.createVirtualCluster, creating(ec("CreateVirtualCluster")), true},
+		"GET /virtualclusters":                                    {ec("ListVirtualClusters"), s.listVirtualClusters, anywhere(ec("ListVirtualClusters")), false},
+		"GET /virtualclusters/{id}":                               {ec("DescribeVirtualCluster"), s.describeVirtualCluster, s.on(ec("DescribeVirtualCluster"), vcByID), false},
+		"DELETE /virtualclusters/{id}":                            {ec("DeleteVirtualCluster"), s.deleteVirtualCluster, s.on(ec("DeleteVirtualCluster"), vcByID), true},
+		"POST /virtualclusters/{virtualClusterId}/jobruns":        {ec("StartJobRun"), s.startJobRun, s.startJobRunAuthz, true},
+		"GET /virtualclusters/{virtualClusterId}/jobruns":         {ec("ListJobRuns"), s.listJobRuns, s.on(ec("ListJobRuns"), vc), false},
+		"GET /virtualclusters/{virtualClusterId}/jobruns/{id}":    {ec("DescribeJobRun"), s.describeJobRun, s.on(ec("DescribeJobRun"), run), false},
+		"DELETE /virtualclusters/{virtualClusterId}/jobruns/{id}": {ec("CancelJobRun"), s.cancelJobRun, s.on(ec("CancelJobRun"), run), true},
+		"POST /jobtemplates":                                      {ec("CreateJobTemplate"), s.createJobTemplate, creating(ec("CreateJobTemplate")), true},
+		"GET /jobtemplates":                                       {ec("ListJobTemplates"), s.listJobTemplates, anywhere(ec("ListJobTemplates")), false},
+		"GET /jobtemplates/{id}":                                  {ec("DescribeJobTemplate"), s.describeJobTemplate, s.on(ec("DescribeJobTemplate"), template), false},
+		"DELETE /jobtemplates/{id}":                               {ec("DeleteJobTemplate"), s.deleteJobTemplate, s.on(ec("DeleteJobTemplate"), template), true},
+		"POST /securityconfigurations":                            {ec("CreateSecurityConfiguration"), s.createSecurityConfiguration, creating(ec("CreateSecurityConfiguration")), true},
+		"GET /securityconfigurations":                             {ec("ListSecurityConfigurations"), s.listSecurityConfigurations, anywhere(ec("ListSecurityConfigurations")), false},
+		"GET /securityconfigurations/{id}":                        {ec("DescribeSecurityConfiguration"), s.describeSecurityConfiguration, s.on(ec("DescribeSecurityConfiguration"), secconf), false},
+		"POST /tags/{resourceArn...}":                             {ec("TagResource"), s.tagResource, s.tagAuthz(ec("TagResource")), true},
+		"DELETE /tags/{resourceArn...}":                           {ec("UntagResource"), s.untagResource, s.tagAuthz(ec("UntagResource")), true},
+		"GET /tags/{resourceArn...}":                              {ec("ListTagsForResource"), s.listTags, s.tagAuthz(ec("ListTagsForResource")), false},
+		"/virtualclusters/{virtualClusterId}/endpoints":           {ec("ListManagedEndpoints"), s.managedEndpoints, s.endpointAuthz, true},
+		"/virtualclusters/{virtualClusterId}/endpoints/{id...}":   {ec("DescribeManagedEndpoint"), s.managedEndpoints, s.endpointAuthz, true},
+
+		// Extensions (sparkplane only, not in the AWS model), authorized as sparkplane:<Action>.
+		"GET /virtualclusters/{virtualClusterId}/jobruns/{id}/cost": {sp("GetJobRunCost"), s.jobRunCost, s.on(sp("GetJobRunCost"), run), false},
+		"GET /virtualclusters/{virtualClusterId}/cost":              {sp("GetVirtualClusterCost"), s.virtualClusterCost, s.on(sp("GetVirtualClusterCost"), vc), false},
+		"GET /virtualclusters/{virtualClusterId}/settings":          {sp("GetVirtualClusterSettings"), s.getSettings, s.on(sp("GetVirtualClusterSettings"), vc), false},
+		"PUT /virtualclusters/{virtualClusterId}/settings":          {sp("PutVirtualClusterSettings"), s.putSettings, s.on(sp("PutVirtualClusterSettings"), vc), true},
+		"DELETE /virtualclusters/{virtualClusterId}/settings":       {sp("DeleteVirtualClusterSettings"), s.deleteSettings, s.on(sp("DeleteVirtualClusterSettings"), vc), true},
+		"GET /audit/events": {sp("ListAuditEvents"), s.listAuditEvents, anywhere(sp("ListAuditEvents")), false},
 	}
-	// Extensions (sparkplane only, not in the AWS model): cost of a job run and of a virtual
-	// cluster.
-	h["GET /virtualclusters/{virtualClusterId}/jobruns/{id}/cost"] = s.jobRunCost
-	h["GET /virtualclusters/{virtualClusterId}/cost"] = s.virtualClusterCost
 	if s.trust != nil {
-		h["GET /virtualclusters/{virtualClusterId}/trustpolicy"] = func(r *http.Request, _ []byte) (any, error) {
+		h["GET /virtualclusters/{virtualClusterId}/trustpolicy"] = route{sp("GetTrustPolicy"), func(r *http.Request, _ []byte) (any, error) {
 			return s.trust.TrustPolicy(r.Context(), r.PathValue("virtualClusterId"), r.URL.Query())
-		}
+		}, s.on(sp("GetTrustPolicy"), vc), false}
 	}
-	for pattern, fn := range h {
-		s.mux.Handle(pattern, s.operation(fn))
+	s.iamRoutes(h)
+	for pattern, rt := range h {
+		s.mux.Handle(pattern, s.operation(rt))
 	}
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, s.log, &apiError{http.StatusNotFound, "UnknownOperationException", fmt.Sprintf("no emr-containers operation at %s %s", r.Method, r.URL.Path)})
 	})
+	s.actions = make(map[string]string, len(h))
+	for pattern, rt := range h {
+		s.actions[pattern] = rt.action
+	}
 }
 
 // ServeHTTP answers /healthz without authentication and everything else after checking the
@@ -173,15 +207,18 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, s.log, &apiError{http.StatusBadRequest, CodeValidation, "request body could not be read"})
 		return
 	}
-	principal, err := s.auth.Verify(r.Context(), r, body)
+	id, err := s.auth.Verify(r.Context(), r, body)
 	if err != nil {
 		s.log.Debug("request rejected", "method", r.Method, "path", r.URL.Path, "reason", err.Error())
 		sw := &statusWriter{ResponseWriter: w}
 		writeError(sw, r, s.log, err)
 		s.metrics.authFailures.WithLabelValues(strconv.Itoa(sw.status)).Inc()
+		// Recorded without waiting: a flood of unsigned requests must not hold the log up.
+		s.record(r, w.Header(), nil, s.actionOf(r), "", sw.status, false)
 		return
 	}
-	ctx := context.WithValue(r.Context(), principalKey{}, principal)
+	ctx := context.WithValue(r.Context(), principalKey{}, id.Principal)
+	ctx = context.WithValue(ctx, identityKey{}, &id)
 	r = r.WithContext(ctx)
 	r.Body = io.NopCloser(bytes.NewReader(body))
 	s.mux.ServeHTTP(w, r)
@@ -198,24 +235,75 @@ func principal(r *http.Request) string {
 	return p
 }
 
-func (s *Server) operation(fn handlerFunc) http.Handler {
+// operation runs one call: authorization (before any domain call; a refusal changes
+// nothing), the handler, the answer, and the call's audit record, which a call that changes
+// something, or was refused, waits for.
+func (s *Server) operation(rt route) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body) // already buffered by ServeHTTP
 		start := time.Now()
 		sw := &statusWriter{ResponseWriter: w}
 		w = sw
 		defer func() { s.metrics.observe(r.Pattern, sw.status, start) }()
-		out, err := fn(r, body)
+		id := identity(r)
+		checks, err := rt.authz(r, body, id)
+		resource := ""
+		if len(checks) > 0 {
+			resource = checks[0].resource
+		}
+		if err == nil {
+			err = authorize(id, checks)
+		}
+		var out any
+		if err == nil {
+			out, err = rt.fn(r, body)
+		}
 		if err != nil {
 			writeError(w, r, s.log, err)
-			return
+		} else {
+			w.Header().Set("Content-Type", "application/json")
+			if err := json.NewEncoder(w).Encode(out); err != nil {
+				s.log.Warn("write response", "path", r.URL.Path, "err", err)
+			}
 		}
-		w.Header().Set("Content-Type", "application/json")
-		if err := json.NewEncoder(w).Encode(out); err != nil {
-			s.log.Warn("write response", "path", r.URL.Path, "err", err)
-		}
+		s.record(r, w.Header(), id, rt.action, resource, sw.status, rt.mutating || sw.status == http.StatusForbidden)
 		s.log.Debug("request", "method", r.Method, "path", r.URL.Path, "duration", time.Since(start))
 	})
+}
+
+// actionOf names the action of the route a request would reach, for the audit record of a
+// request that did not authenticate.
+func (s *Server) actionOf(r *http.Request) string {
+	_, pattern := s.mux.Handler(r)
+	return s.actions[pattern]
+}
+
+// record writes the audit event of a call. Events are written after the answer's headers but
+// before the handler returns, so with wait the client sees its answer only once the event is
+// stored: nothing that changed state goes unrecorded.
+func (s *Server) record(r *http.Request, h http.Header, id *access.Identity, action, resource string, status int, wait bool) {
+	if s.audit == nil {
+		return
+	}
+	if status == 0 {
+		status = http.StatusOK
+	}
+	e := audit.Event{Time: time.Now().UTC(), RequestID: h.Get("X-Amzn-Requestid"), Source: sourceAddress(r), Action: action,
+		Resource: resource, Status: status, Outcome: audit.Allowed}
+	if id != nil {
+		e.Principal, e.AccessKeyID = id.Principal, id.AccessKeyID
+	} else {
+		e.AccessKeyID = accessKeyID(r)
+	}
+	switch code := h.Get("X-Amzn-Errortype"); {
+	case status == http.StatusForbidden:
+		e.Outcome, e.ErrorCode = audit.Denied, code
+	case status >= 400:
+		e.Outcome, e.ErrorCode = audit.Failed, code
+	}
+	if err := s.audit.Record(r.Context(), e, wait); err != nil {
+		s.log.Error("audit record not stored", "requestId", e.RequestID, "action", action, "err", err)
+	}
 }
 
 // decode reads a JSON request body into v; type errors name the member.

@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync/atomic"
 	"time"
 )
 
@@ -71,6 +72,7 @@ type Log struct {
 	log       *slog.Logger
 	queue     chan pending
 	now       func() time.Time
+	running   atomic.Bool
 }
 
 type pending struct {
@@ -96,6 +98,10 @@ var ErrStopped = errors.New("audit log stopped")
 // without, at once. An event that cannot even be queued because the queue is full is
 // written by the caller itself, so nothing is dropped.
 func (l *Log) Record(ctx context.Context, e Event, wait bool) error {
+	if !l.running.Load() {
+		// No writer runs (before Run, after it ended): write it here.
+		return l.store.AppendAudit(context.WithoutCancel(ctx), []Event{e})
+	}
 	p := pending{e: e}
 	if wait {
 		p.done = make(chan error, 1)
@@ -120,6 +126,8 @@ func (l *Log) Record(ctx context.Context, e Event, wait bool) error {
 // Run writes queued events until ctx ends, then writes what is left, and deletes events
 // older than the retention every hour.
 func (l *Log) Run(ctx context.Context) error {
+	l.running.Store(true)
+	defer l.running.Store(false)
 	prune := time.NewTicker(time.Hour)
 	defer prune.Stop()
 	l.prune(ctx)
@@ -132,6 +140,7 @@ func (l *Log) Run(ctx context.Context) error {
 			l.prune(ctx)
 			continue
 		case <-ctx.Done():
+			l.running.Store(false)
 			l.drain()
 			return nil
 		}

@@ -14,6 +14,8 @@ import (
 
 	"github.com/spf13/pflag"
 	"sigs.k8s.io/yaml"
+
+	"github.com/sparkplane/sparkplane/internal/jobs"
 )
 
 // Config is the whole server configuration. The YAML names are the JSON tags.
@@ -42,8 +44,25 @@ type Config struct {
 	// empty refuses file:// templates.
 	PodTemplateDirs []string `json:"podTemplateDirs,omitempty"`
 	// JobDefaults are Spark settings and pod templates an operator sets once per virtual
-	// cluster, below the user's own settings in precedence.
+	// cluster, below the user's own settings in precedence. A virtual cluster whose settings
+	// (sparkplane virtual-clusters put-settings) carry jobDefaults uses those instead.
 	JobDefaults []JobDefaults `json:"jobDefaults,omitempty"`
+	// DefaultSettings apply to every virtual cluster the operator put no settings on. Absent,
+	// there is no queue limit and the pod policy refuses every node-level privilege.
+	DefaultSettings *jobs.VirtualClusterSettings `json:"defaultSettings,omitempty"`
+	// SecretsKeyFile holds the key that seals the secrets of users' access keys in the
+	// database (64 hex digits or base64 of 32 bytes, mode 0600). Default
+	// <dataDir>/secrets.key, created on first start; keep it apart from database backups.
+	// SPARKPLANE_SECRETS_KEY gives the key itself instead (for a Kubernetes Secret).
+	SecretsKeyFile string `json:"secretsKeyFile,omitempty"`
+	// Audit tunes the audit log.
+	Audit Audit `json:"audit,omitempty"`
+}
+
+// Audit tunes the audit log of every call.
+type Audit struct {
+	// Retention is how long events are kept (default 90 days, "2160h").
+	Retention Duration `json:"retention,omitempty"`
 }
 
 // TLS names the certificate and key to serve HTTPS with.
@@ -154,6 +173,7 @@ var envVars = map[string]func(*Config, string){
 	"SPARKPLANE_REGION":           func(c *Config, v string) { c.Region = v },
 	"SPARKPLANE_ACCOUNT_ID":       func(c *Config, v string) { c.AccountID = v },
 	"SPARKPLANE_LOG_LEVEL":        func(c *Config, v string) { c.LogLevel = v },
+	"SPARKPLANE_SECRETS_KEY_FILE": func(c *Config, v string) { c.SecretsKeyFile = v },
 }
 
 // Load builds the configuration from defaults, the file, the environment (getenv) and the
@@ -195,6 +215,9 @@ func Load(f *Flags, getenv func(string) string) (Config, error) {
 	}
 	if c.CredentialsFile == "" {
 		c.CredentialsFile = filepath.Join(c.DataDir, "credentials")
+	}
+	if c.SecretsKeyFile == "" {
+		c.SecretsKeyFile = filepath.Join(c.DataDir, "secrets.key")
 	}
 	return c, c.Validate()
 }
@@ -268,6 +291,14 @@ func (c Config) Validate() error {
 		seen[p.ID] = true
 	}
 	errs = append(errs, c.validateJobs()...)
+	if c.DefaultSettings != nil {
+		if err := c.DefaultSettings.Validate(); err != nil {
+			bad("defaultSettings", "%v", strings.TrimPrefix(err.Error(), "settings."))
+		}
+	}
+	if c.Audit.Retention.Duration < 0 {
+		bad("audit.retention", "must not be negative, got %s", c.Audit.Retention)
+	}
 	return errors.Join(errs...)
 }
 

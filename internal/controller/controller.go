@@ -31,14 +31,29 @@ type Store interface {
 	// SettleVirtualCluster ends a TERMINATING virtual cluster whose last run has ended.
 	SettleVirtualCluster(ctx context.Context, id string) error
 	ListVirtualClusters(ctx context.Context, f jobs.VirtualClusterFilter) ([]jobs.VirtualCluster, string, error)
+	// VirtualClusterSettings returns the settings in force on a virtual cluster.
+	VirtualClusterSettings(ctx context.Context, id string) (jobs.Settings, error)
+	// AdmitJobRun lets a PENDING run take one of its virtual cluster's limit slots, or says
+	// how many are ahead of it (jobs.Store.AdmitJobRun).
+	AdmitJobRun(ctx context.Context, id string, limit int) (jobs.JobRun, jobs.Admission, error)
+	// QueuedJobRunIDs lists a virtual cluster's queued runs, oldest first.
+	QueuedJobRunIDs(ctx context.Context, virtualClusterID string, limit int) ([]string, error)
 }
 
-// Planner turns a job run attempt into the Kubernetes objects that start its driver. A planning
-// error that wraps *jobs.ValidationError fails the job run (VALIDATION_ERROR); any other error
-// is retried with backoff.
+// Planner turns a job run attempt into the Kubernetes objects that start its driver, under
+// the settings in force on its virtual cluster. A planning error that wraps
+// *jobs.ValidationError fails the job run (VALIDATION_ERROR), one that wraps *UserError fails
+// it with USER_ERROR; any other error is retried with backoff.
 type Planner interface {
-	Plan(ctx context.Context, run jobs.JobRun, vc jobs.VirtualCluster, attempt int) (*Plan, error)
+	Plan(ctx context.Context, run jobs.JobRun, vc jobs.VirtualCluster, settings jobs.VirtualClusterSettings, attempt int) (*Plan, error)
 }
+
+// UserError is a job run's input that cannot run as given, found only once the planner saw
+// what the request pointed at (a pod template the virtual cluster's pod policy refuses). The
+// message becomes the run's stateDetails.
+type UserError struct{ Message string }
+
+func (e *UserError) Error() string { return e.Message }
 
 // Cluster is one container provider as the controller uses it: a client, and the informer of
 // its job pods (label wellknown.LabelJobID, drivers and executors), which the caller owns and

@@ -92,11 +92,33 @@ func (c *Controller) virtualCluster(ctx context.Context, run jobs.JobRun) (jobs.
 // submit plans and creates the current attempt's objects, then records SUBMITTED.
 func (c *Controller) submit(ctx context.Context, cl *cluster, run jobs.JobRun, vc jobs.VirtualCluster) error {
 	start := c.opts.Clock.Now()
+	settings, err := c.opts.Store.VirtualClusterSettings(ctx, vc.ID)
+	if err != nil {
+		return fmt.Errorf("read settings of virtual cluster %s: %w", vc.ID, err)
+	}
+	if limit := settings.Settings.MaxConcurrentJobRuns; limit > 0 && run.State == jobs.StatePending && !run.HoldsSlot() {
+		admitted, adm, err := c.opts.Store.AdmitJobRun(ctx, run.ID, limit)
+		if err != nil {
+			return fmt.Errorf("admit job run %s: %w", run.ID, err)
+		}
+		if !adm.Admitted {
+			return c.noteQueued(ctx, admitted, adm, limit)
+		}
+		if admitted.State != jobs.StatePending {
+			c.queue.Add(run.ID) // it moved on (cancelled) meanwhile: look again
+			return nil
+		}
+		run = admitted
+	}
 	attempt := run.Attempt.Current()
-	plan, err := c.opts.Planner.Plan(ctx, run, vc, attempt)
+	plan, err := c.opts.Planner.Plan(ctx, run, vc, settings.Settings, attempt)
 	var verr *jobs.ValidationError
 	if errors.As(err, &verr) {
 		return c.finish(ctx, run, jobs.StateFailed, jobs.FailureValidationError, verr.Error())
+	}
+	var uerr *UserError
+	if errors.As(err, &uerr) {
+		return c.finish(ctx, run, jobs.StateFailed, jobs.FailureUserError, uerr.Message)
 	}
 	if err != nil {
 		c.noteWaiting(ctx, run, "waiting to prepare the driver: "+err.Error())
@@ -277,6 +299,9 @@ func (c *Controller) finish(ctx context.Context, run jobs.JobRun, to jobs.JobRun
 		return nil
 	})
 	if err == nil {
+		if run.HoldsSlot() {
+			c.admitNext(ctx, run.VirtualClusterID)
+		}
 		c.metrics.jobRunsFinished.WithLabelValues(run.VirtualClusterID, string(to), string(reason)).Inc()
 		c.log.Info("job run finished", "job", run.ID, "virtualCluster", run.VirtualClusterID, "state", to, "failureReason", reason, "details", details)
 		// Look again at once (a TERMINATING virtual cluster may settle), and when the
@@ -284,6 +309,46 @@ func (c *Controller) finish(ctx context.Context, run jobs.JobRun, to jobs.JobRun
 		c.queue.Add(run.ID)
 		c.queue.AddAfter(run.ID, c.opts.DriverTTL)
 	}
+	return err
+}
+
+// queueWake bounds how many queued runs a freed slot wakes: enough to admit the next ones and
+// refresh the positions the first of them report; the resync reaches the rest.
+const queueWake = 1000
+
+// admitNext looks at a virtual cluster's queued runs again after one of its runs gave up its
+// slot, first in first out.
+func (c *Controller) admitNext(ctx context.Context, virtualClusterID string) {
+	ids, err := c.opts.Store.QueuedJobRunIDs(ctx, virtualClusterID, queueWake)
+	if err != nil {
+		c.log.Warn("list queued job runs", "virtualCluster", virtualClusterID, "err", err)
+		return
+	}
+	for _, id := range ids {
+		c.queue.Add(id)
+	}
+}
+
+// noteQueued records, when it changed, why a run waits in its virtual cluster's queue.
+func (c *Controller) noteQueued(ctx context.Context, run jobs.JobRun, adm jobs.Admission, limit int) error {
+	runs := "job runs"
+	if adm.Ahead == 1 {
+		runs = "job run"
+	}
+	details := fmt.Sprintf("queued: %d %s ahead; virtual cluster allows %d at once", adm.Ahead, runs, limit)
+	if adm.Ahead == 0 {
+		details = fmt.Sprintf("queued: next to start; virtual cluster allows %d at once and %d are running", limit, adm.Holding)
+	}
+	if run.StateDetails == details {
+		return nil
+	}
+	_, err := c.update(ctx, run, func(r *jobs.JobRun) error {
+		if r.State != jobs.StatePending || r.HoldsSlot() {
+			return nil
+		}
+		r.StateDetails = details
+		return nil
+	})
 	return err
 }
 

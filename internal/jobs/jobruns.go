@@ -33,6 +33,61 @@ func (s *Service) StartJobRun(ctx context.Context, in StartJobRunInput, createdB
 	}
 	hash := requestHash(withoutToken(in))
 
+	candidate, err := s.resolveStart(ctx, in)
+	if err != nil {
+		return JobRun{}, err
+	}
+	if err := candidate.ValidateInput(); err != nil {
+		return JobRun{}, err
+	}
+	vc, err := s.store.GetVirtualCluster(ctx, in.VirtualClusterID)
+	if err != nil {
+		return JobRun{}, err
+	}
+	if vc.State != VirtualClusterRunning {
+		return JobRun{}, invalid("virtualClusterId", "virtual cluster %s is %s; job runs can only start on a RUNNING virtual cluster", vc.ID, vc.State)
+	}
+	if s.cfg.CheckJob != nil {
+		settings, err := s.VirtualClusterSettings(ctx, vc.ID)
+		if err != nil {
+			return JobRun{}, err
+		}
+		if err := s.cfg.CheckJob(candidate, settings.Settings); err != nil {
+			return JobRun{}, err
+		}
+	}
+	if err := s.cfg.Releases.Check(candidate.ReleaseLabel); err != nil {
+		return JobRun{}, &ValidationError{Field: "releaseLabel", Rule: strings.TrimPrefix(err.Error(), "releaseLabel ")}
+	}
+	if !s.cfg.Roles.Allowed(candidate.ExecutionRoleArn, vc.ID) {
+		return JobRun{}, invalid("executionRoleArn", "%q is not an execution role registered for virtual cluster %s", candidate.ExecutionRoleArn, vc.ID)
+	}
+
+	id := newID(jobRunIDLen)
+	run := JobRun{
+		ID: id, Name: in.Name, ARN: s.arn("virtualclusters/" + vc.ID + "/jobruns/" + id),
+		VirtualClusterID: vc.ID, ClientToken: in.ClientToken, State: StatePending,
+		ExecutionRoleArn: candidate.ExecutionRoleArn, ReleaseLabel: candidate.ReleaseLabel, JobDriver: candidate.JobDriver,
+		ConfigurationOverrides: candidate.ConfigurationOverrides, CreatedAt: s.now(), CreatedBy: createdBy, Tags: candidate.Tags,
+		JobTemplateID: in.JobTemplateID, RetryPolicyConfiguration: in.RetryPolicyConfiguration,
+	}
+	if run.RetryPolicyConfiguration != nil {
+		run.RetryPolicyExecution = &RetryPolicyExecution{CurrentAttemptCount: 1}
+	}
+	out, err := s.store.CreateJobRun(ctx, run, Idempotency{Token: in.ClientToken, Hash: hash})
+	if err != nil {
+		return JobRun{}, idempotencyError(err)
+	}
+	if out.ID == id {
+		s.log.Debug("job run accepted", "job", id, "virtualCluster", vc.ID)
+	}
+	s.notify(out.ID)
+	return out, nil
+}
+
+// resolveStart merges a StartJobRun request with the job template it names (request members
+// win) into the run's input, unvalidated.
+func (s *Service) resolveStart(ctx context.Context, in StartJobRunInput) (JobRun, error) {
 	role, label, tags := in.ExecutionRoleArn, in.ReleaseLabel, in.Tags
 	var driver JobDriver
 	if in.JobDriver != nil {
@@ -81,49 +136,21 @@ func (s *Service) StartJobRun(ctx context.Context, in StartJobRunInput, createdB
 	}
 	candidate := JobRun{ExecutionRoleArn: role, ReleaseLabel: label, JobDriver: driver, ConfigurationOverrides: overrides,
 		Tags: tags, RetryPolicyConfiguration: in.RetryPolicyConfiguration}
-	if err := candidate.ValidateInput(); err != nil {
-		return JobRun{}, err
-	}
-	if s.cfg.CheckJob != nil {
-		if err := s.cfg.CheckJob(candidate); err != nil {
-			return JobRun{}, err
-		}
-	}
+	return candidate, nil
+}
 
-	vc, err := s.store.GetVirtualCluster(ctx, in.VirtualClusterID)
+// ResolveStartJobRun returns the execution role a StartJobRun request runs with once its job
+// template is applied, for the authorizer's emr-containers:ExecutionRoleArn condition. A
+// request that does not resolve returns the role it names itself.
+func (s *Service) ResolveStartJobRun(ctx context.Context, in StartJobRunInput) string {
+	if in.ExecutionRoleArn != "" || in.JobTemplateID == "" {
+		return in.ExecutionRoleArn
+	}
+	run, err := s.resolveStart(ctx, in)
 	if err != nil {
-		return JobRun{}, err
+		return in.ExecutionRoleArn
 	}
-	if vc.State != VirtualClusterRunning {
-		return JobRun{}, invalid("virtualClusterId", "virtual cluster %s is %s; job runs can only start on a RUNNING virtual cluster", vc.ID, vc.State)
-	}
-	if err := s.cfg.Releases.Check(label); err != nil {
-		return JobRun{}, &ValidationError{Field: "releaseLabel", Rule: strings.TrimPrefix(err.Error(), "releaseLabel ")}
-	}
-	if !s.cfg.Roles.Allowed(role, vc.ID) {
-		return JobRun{}, invalid("executionRoleArn", "%q is not an execution role registered for virtual cluster %s", role, vc.ID)
-	}
-
-	id := newID(jobRunIDLen)
-	run := JobRun{
-		ID: id, Name: in.Name, ARN: s.arn("virtualclusters/" + vc.ID + "/jobruns/" + id),
-		VirtualClusterID: vc.ID, ClientToken: in.ClientToken, State: StatePending,
-		ExecutionRoleArn: role, ReleaseLabel: label, JobDriver: driver, ConfigurationOverrides: overrides,
-		CreatedAt: s.now(), CreatedBy: createdBy, Tags: tags, JobTemplateID: in.JobTemplateID,
-		RetryPolicyConfiguration: in.RetryPolicyConfiguration, StateDetails: "",
-	}
-	if run.RetryPolicyConfiguration != nil {
-		run.RetryPolicyExecution = &RetryPolicyExecution{CurrentAttemptCount: 1}
-	}
-	out, err := s.store.CreateJobRun(ctx, run, Idempotency{Token: in.ClientToken, Hash: hash})
-	if err != nil {
-		return JobRun{}, idempotencyError(err)
-	}
-	if out.ID == id {
-		s.log.Debug("job run accepted", "job", id, "virtualCluster", vc.ID)
-	}
-	s.notify(out.ID)
-	return out, nil
+	return run.ExecutionRoleArn
 }
 
 // ValidateInput checks the resolved input of a job run (role, release label, driver,

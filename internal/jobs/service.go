@@ -44,9 +44,13 @@ type Config struct {
 	Roles              Roles
 	ContainerProviders ContainerProviders
 	// CheckJob validates a job run's Spark input (sparkSubmitParameters, classifications, keys
-	// the service owns) before it is stored; a *ValidationError refuses the request. Nil checks
-	// nothing beyond the API model.
-	CheckJob func(JobRun) error
+	// the service owns) against the settings in force on its virtual cluster (the pod policy)
+	// before it is stored; a *ValidationError refuses the request. Nil checks nothing beyond
+	// the API model.
+	CheckJob func(JobRun, VirtualClusterSettings) error
+	// DefaultSettings apply to virtual clusters the operator put no settings on. Their zero
+	// value has no queue limit and a pod policy that refuses every node-level privilege.
+	DefaultSettings VirtualClusterSettings
 	// Notify is told the id of every job run that was accepted or asked to cancel, so the
 	// lifecycle controller acts at once instead of at its next resync. Nil does nothing.
 	Notify func(jobRunID string)

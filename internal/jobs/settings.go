@@ -2,6 +2,7 @@ package jobs
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -135,4 +136,97 @@ func (s VirtualClusterSettings) Validate() error {
 		}
 	}
 	return e.result()
+}
+
+// Settings are a virtual cluster's effective settings and where they come from.
+type Settings struct {
+	VirtualClusterID string                 `json:"virtualClusterId"`
+	Settings         VirtualClusterSettings `json:"settings"`
+	// Source is "virtualCluster" when the operator put settings on this virtual cluster, and
+	// "serverDefault" when the server's configured defaults apply.
+	Source string `json:"source"`
+}
+
+// Sources of effective settings.
+const (
+	SettingsFromVirtualCluster = "virtualCluster"
+	SettingsFromServer         = "serverDefault"
+)
+
+// ARN returns the ARN of a resource of this server, e.g. ARN("virtualclusters/abc").
+func (s *Service) ARN(resource string) string { return s.arn(resource) }
+
+// VirtualClusterSettings returns the settings in force on a virtual cluster: those put on it,
+// else the server's defaults.
+func (s *Service) VirtualClusterSettings(ctx context.Context, id string) (Settings, error) {
+	if err := validateID("virtualClusterId", id); err != nil {
+		return Settings{}, err
+	}
+	stored, err := s.store.GetVirtualClusterSettings(ctx, id)
+	if err != nil {
+		return Settings{}, err
+	}
+	if stored != nil {
+		return Settings{VirtualClusterID: id, Settings: *stored, Source: SettingsFromVirtualCluster}, nil
+	}
+	return Settings{VirtualClusterID: id, Settings: s.cfg.DefaultSettings, Source: SettingsFromServer}, nil
+}
+
+// PutVirtualClusterSettings replaces a virtual cluster's settings with the document doc (see
+// ParseVirtualClusterSettings). Queued runs are looked at again at once, since a raised limit
+// may admit them.
+func (s *Service) PutVirtualClusterSettings(ctx context.Context, id string, doc []byte) (Settings, error) {
+	if err := validateID("virtualClusterId", id); err != nil {
+		return Settings{}, err
+	}
+	settings, err := ParseVirtualClusterSettings(doc)
+	if err != nil {
+		return Settings{}, err
+	}
+	vc, err := s.store.GetVirtualCluster(ctx, id)
+	if err != nil {
+		return Settings{}, err
+	}
+	if vc.State == VirtualClusterTerminated {
+		return Settings{}, invalid("virtualClusterId", "virtual cluster %s is TERMINATED", id)
+	}
+	if err := s.store.PutVirtualClusterSettings(ctx, id, &settings); err != nil {
+		return Settings{}, err
+	}
+	s.log.Info("virtual cluster settings put", "virtualCluster", id, "maxConcurrentJobRuns", settings.MaxConcurrentJobRuns)
+	if queued, err := s.store.ListQueuedJobRunIDs(ctx, id, 1000); err == nil {
+		for _, q := range queued {
+			s.notify(q)
+		}
+	}
+	return Settings{VirtualClusterID: id, Settings: settings, Source: SettingsFromVirtualCluster}, nil
+}
+
+// DeleteVirtualClusterSettings removes the settings put on a virtual cluster; the server's
+// defaults apply again.
+func (s *Service) DeleteVirtualClusterSettings(ctx context.Context, id string) (Settings, error) {
+	if err := validateID("virtualClusterId", id); err != nil {
+		return Settings{}, err
+	}
+	if err := s.store.PutVirtualClusterSettings(ctx, id, nil); err != nil {
+		return Settings{}, err
+	}
+	if queued, err := s.store.ListQueuedJobRunIDs(ctx, id, 1000); err == nil {
+		for _, q := range queued {
+			s.notify(q)
+		}
+	}
+	return Settings{VirtualClusterID: id, Settings: s.cfg.DefaultSettings, Source: SettingsFromServer}, nil
+}
+
+// QueuedJobRunIDs returns up to limit queued runs of a virtual cluster, oldest first; the
+// controller looks at them when a slot frees.
+func (s *Service) QueuedJobRunIDs(ctx context.Context, virtualClusterID string, limit int) ([]string, error) {
+	return s.store.ListQueuedJobRunIDs(ctx, virtualClusterID, limit)
+}
+
+// AdmitJobRun is the controller's admission of a queued run (Store.AdmitJobRun), stamped
+// with the service's clock.
+func (s *Service) AdmitJobRun(ctx context.Context, id string, limit int) (JobRun, Admission, error) {
+	return s.store.AdmitJobRun(ctx, id, limit, s.cfg.Now())
 }

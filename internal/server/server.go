@@ -16,7 +16,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"k8s.io/client-go/informers"
 
+	"github.com/sparkplane/sparkplane/internal/access"
 	"github.com/sparkplane/sparkplane/internal/api"
+	"github.com/sparkplane/sparkplane/internal/audit"
 	"github.com/sparkplane/sparkplane/internal/config"
 	"github.com/sparkplane/sparkplane/internal/controller"
 	"github.com/sparkplane/sparkplane/internal/cost"
@@ -46,6 +48,10 @@ type Server struct {
 	Cost *cost.Reporter
 	// Registry holds every metric of this server; /metrics serves it.
 	Registry *prometheus.Registry
+	// Directory holds the users, keys and policies callers authenticate with.
+	Directory *access.Directory
+	// Audit records every call.
+	Audit *audit.Log
 
 	factories []informers.SharedInformerFactory
 	log       *slog.Logger
@@ -95,7 +101,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 	s.Service, err = jobs.NewService(st, jobs.Config{
 		Region: cfg.Region, AccountID: cfg.AccountID, Releases: catalog,
 		Roles: roles(cfg.ExecutionRoles), ContainerProviders: providers(cfg.ContainerProviders), Logger: log,
-		CheckJob: submission.Check,
+		CheckJob: submission.Check, DefaultSettings: defaultSettings(cfg),
 		Notify: func(id string) {
 			if s.Controller != nil {
 				s.Controller.Enqueue(id)
@@ -108,14 +114,21 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 	if err := s.wireClusters(ctx, catalog, prices, reg); err != nil {
 		return fail(err)
 	}
-	access := make([]api.AccessKey, len(keys))
-	for i, k := range keys {
-		access[i] = api.AccessKey{AccessKeyID: k.AccessKeyID, SecretAccessKey: k.SecretAccessKey, Principal: k.Principal}
+	sealer, err := secretsSealer(cfg)
+	if err != nil {
+		return fail(err)
 	}
+	static := make([]access.StaticKey, len(keys))
+	for i, k := range keys {
+		static[i] = access.StaticKey{AccessKeyID: k.AccessKeyID, SecretAccessKey: k.SecretAccessKey, Principal: k.Principal}
+	}
+	s.Directory = access.NewDirectory(access.Options{Store: st, Sealer: sealer, AccountID: cfg.AccountID, Static: static})
+	s.Audit = audit.New(st, cfg.Audit.Retention.Duration, log)
 	s.Cost = cost.NewReporter(st, prices, nil)
-	s.Handler, err = api.New(s.Service, api.NewAuthenticator(cfg.Region, access, nil), api.Options{Logger: log, Cost: s.Cost,
+	s.Handler, err = api.New(s.Service, api.NewAuthenticator(cfg.Region, s.Directory, nil), api.Options{Logger: log, Cost: s.Cost,
 		MetricsToken: cfg.MetricsToken, Registerer: reg, Gatherer: reg,
-		TrustPolicies: trustPolicies{svc: s.Service, roles: roles(cfg.ExecutionRoles)}})
+		TrustPolicies: trustPolicies{svc: s.Service, roles: roles(cfg.ExecutionRoles)},
+		Directory:     s.Directory, Audit: s.Audit, AuditStore: st})
 	if err != nil {
 		return fail(err)
 	}
@@ -128,6 +141,18 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 func (s *Server) Run(ctx context.Context, ln net.Listener) error {
 	ctx, stop := context.WithCancel(ctx)
 	defer stop()
+	// The audit log outlives the HTTP server: it stops after the last request was answered,
+	// writing what is queued.
+	auditCtx, stopAudit := context.WithCancel(context.WithoutCancel(ctx))
+	auditDone := make(chan struct{})
+	go func() {
+		defer close(auditDone)
+		_ = s.Audit.Run(auditCtx)
+	}()
+	defer func() {
+		stopAudit()
+		<-auditDone
+	}()
 	var runnables []func(context.Context) error
 	if s.Controller != nil {
 		runnables = append(runnables, s.Controller.Run)
@@ -186,6 +211,30 @@ func (s *Server) serveHTTP(ctx context.Context, ln net.Listener) error {
 
 // Close closes the store.
 func (s *Server) Close() error { return s.Store.Close() }
+
+// defaultSettings are the settings of virtual clusters the operator put none on.
+func defaultSettings(cfg config.Config) jobs.VirtualClusterSettings {
+	if cfg.DefaultSettings != nil {
+		return *cfg.DefaultSettings
+	}
+	return jobs.VirtualClusterSettings{}
+}
+
+// secretsSealer loads the key that seals users' secrets: SPARKPLANE_SECRETS_KEY, else the key
+// file, which is created on the first start.
+func secretsSealer(cfg config.Config) (*access.Sealer, error) {
+	var key []byte
+	var err error
+	if v := os.Getenv("SPARKPLANE_SECRETS_KEY"); v != "" {
+		key, err = access.ParseKey(v)
+		if err != nil {
+			return nil, fmt.Errorf("SPARKPLANE_SECRETS_KEY: %w", err)
+		}
+	} else if key, err = access.LoadOrCreateKeyFile(cfg.SecretsKeyFile, true); err != nil {
+		return nil, fmt.Errorf("config secretsKeyFile: %w", err)
+	}
+	return access.NewSealer(key)
+}
 
 // roles adapts the configured execution roles to jobs.Roles.
 type roles []config.ExecutionRole

@@ -15,6 +15,7 @@ import (
 
 	"github.com/sparkplane/sparkplane/internal/controller"
 	"github.com/sparkplane/sparkplane/internal/jobs"
+	"github.com/sparkplane/sparkplane/internal/podpolicy"
 	"github.com/sparkplane/sparkplane/internal/release"
 	"github.com/sparkplane/sparkplane/internal/spark"
 )
@@ -55,12 +56,17 @@ type Planner struct {
 var _ controller.Planner = (*Planner)(nil)
 
 // Plan resolves the job run's input for one attempt and builds its driver objects.
-func (p *Planner) Plan(ctx context.Context, run jobs.JobRun, vc jobs.VirtualCluster, attempt int) (*controller.Plan, error) {
+func (p *Planner) Plan(ctx context.Context, run jobs.JobRun, vc jobs.VirtualCluster, settings jobs.VirtualClusterSettings, attempt int) (*controller.Plan, error) {
 	rel, err := p.Releases.Lookup(run.ReleaseLabel)
 	if err != nil {
 		return nil, &jobs.ValidationError{Field: "releaseLabel", Rule: err.Error()}
 	}
-	job, err := Resolve(run, vc, rel, p.Defaults)
+	defaults := p.Defaults
+	if d := settings.JobDefaults; d != nil {
+		// The virtual cluster's own defaults replace the configuration file's.
+		defaults = []Defaults{{VirtualClusters: []string{"*"}, SparkConf: d.SparkConf, DriverPodTemplate: d.DriverPodTemplate, ExecutorPodTemplate: d.ExecutorPodTemplate}}
+	}
+	job, err := Resolve(run, vc, rel, defaults)
 	if err != nil {
 		return nil, err
 	}
@@ -80,9 +86,16 @@ func (p *Planner) Plan(ctx context.Context, run jobs.JobRun, vc jobs.VirtualClus
 			return nil, err
 		}
 	}
+	if err := checkTemplates(settings.PodPolicy, job); err != nil {
+		return nil, err
+	}
 	objs, err := spark.Build(job)
 	if err != nil {
 		return nil, toValidation("jobDriver", err)
+	}
+	if v := append(podpolicy.CheckPod(settings.PodPolicy, &objs.DriverPod.Spec), podpolicy.CheckConf(settings.PodPolicy, job.Conf)...); len(v) > 0 {
+		return nil, &controller.UserError{Message: "the job's Spark configuration breaks the virtual cluster's podPolicy: " + violations(v) +
+			"; no pod was created"}
 	}
 	return &controller.Plan{
 		Namespace:       job.Namespace,
@@ -91,6 +104,33 @@ func (p *Planner) Plan(ctx context.Context, run jobs.JobRun, vc jobs.VirtualClus
 		RoleArn:         run.ExecutionRoleArn,
 		Objects:         objs,
 	}, nil
+}
+
+// checkTemplates checks the fetched pod templates themselves against the pod policy, so a
+// refusal names the template that asks for the privilege rather than the merged pod.
+func checkTemplates(policy jobs.PodPolicy, job spark.Job) error {
+	for _, t := range []struct {
+		key string
+		pod *corev1.Pod
+	}{{confDriverTemplate, job.DriverPodTemplate}, {confExecutorTemplate, job.ExecutorPodTemplate}} {
+		if t.pod == nil {
+			continue
+		}
+		if v := podpolicy.CheckPod(policy, &t.pod.Spec); len(v) > 0 {
+			return &controller.UserError{Message: fmt.Sprintf("pod template %s (%s) breaks the virtual cluster's podPolicy: %s; no pod was created",
+				job.Conf[t.key], t.key, violations(v))}
+		}
+	}
+	return nil
+}
+
+// violations joins policy violations for a stateDetails.
+func violations(v []podpolicy.Violation) string {
+	s := make([]string, len(v))
+	for i, x := range v {
+		s[i] = x.Error()
+	}
+	return strings.Join(s, "; ")
 }
 
 func (p *Planner) template(ctx context.Context, field, uri string) (*corev1.Pod, string, error) {
@@ -226,9 +266,29 @@ func classifications(list []jobs.Configuration) []spark.Classification {
 // Check validates a job run's Spark input without I/O: the API calls it before it stores a
 // run, so a bad sparkSubmitParameters, a forced key or an unknown classification is a
 // ValidationException and never a job.
-func Check(run jobs.JobRun) error {
-	_, err := parseInput(run)
-	return err
+//
+// It also checks the Spark settings of the request against the virtual cluster's pod policy:
+// the hostPath volumes spark.kubernetes.{driver,executor}.volumes.hostPath.* would mount are
+// known before any template is fetched, so a refused one is a ValidationException naming the
+// request member that set it. What pod templates ask for is checked when the run is planned.
+func Check(run jobs.JobRun, settings jobs.VirtualClusterSettings) error {
+	in, err := parseInput(run)
+	if err != nil {
+		return err
+	}
+	params := "jobDriver.sparkSubmitJobDriver.sparkSubmitParameters"
+	if run.JobDriver.SparkSQLJobDriver != nil {
+		params = "jobDriver.sparkSqlJobDriver.sparkSqlParameters"
+	}
+	for _, src := range []struct {
+		field string
+		conf  map[string]string
+	}{{params, in.params.Conf}, {"configurationOverrides.applicationConfiguration", in.classified.Conf}} {
+		if v := podpolicy.CheckConf(settings.PodPolicy, src.conf); len(v) > 0 {
+			return &jobs.ValidationError{Field: src.field, Rule: violations(v)}
+		}
+	}
+	return nil
 }
 
 // toValidation turns the spark package's input errors into a *jobs.ValidationError on field.

@@ -83,7 +83,7 @@ func TestCheckRefusesBadSparkInput(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			err := Check(tt.run)
+			err := Check(tt.run, jobs.VirtualClusterSettings{})
 			var verr *jobs.ValidationError
 			if !errors.As(err, &verr) {
 				t.Fatalf("Check = %v, want a *jobs.ValidationError", err)
@@ -93,8 +93,45 @@ func TestCheckRefusesBadSparkInput(t *testing.T) {
 			}
 		})
 	}
-	if err := Check(jarRun("--class org.example.Main --conf spark.executor.instances=50 --num-executors 3")); err != nil {
+	if err := Check(jarRun("--class org.example.Main --conf spark.executor.instances=50 --num-executors 3"), jobs.VirtualClusterSettings{}); err != nil {
 		t.Errorf("Check(valid) = %v", err)
+	}
+}
+
+// TestCheckPodPolicy checks that the hostPath volumes a request's Spark settings mount are
+// refused at StartJobRun unless the virtual cluster's pod policy allows their path, naming
+// the request member that set them.
+func TestCheckPodPolicy(t *testing.T) {
+	const hostPath = "--class org.example.Main --conf spark.kubernetes.executor.volumes.hostPath.x.mount.path=/data --conf spark.kubernetes.executor.volumes.hostPath.x.options.path="
+	local := jobs.VirtualClusterSettings{PodPolicy: jobs.PodPolicy{AllowedHostPaths: []string{"/pv-disks/local"}}}
+	tests := []struct {
+		name     string
+		run      jobs.JobRun
+		settings jobs.VirtualClusterSettings
+		field    string // "" when allowed
+	}{
+		{"root refused by default", jarRun(hostPath + "/"), jobs.VirtualClusterSettings{}, "jobDriver.sparkSubmitJobDriver.sparkSubmitParameters"},
+		{"allowed path", jarRun(hostPath + "/pv-disks/local"), local, ""},
+		{"below allowed path", jarRun(hostPath + "/pv-disks/local/a"), local, ""},
+		{"escape by dot-dot", jarRun(hostPath + "/pv-disks/local/../../etc"), local, "jobDriver.sparkSubmitJobDriver.sparkSubmitParameters"},
+		{"driver volume in a classification", jarRun("--class org.example.Main", jobs.Configuration{Classification: "spark-defaults",
+			Properties: map[string]string{"spark.kubernetes.driver.volumes.hostPath.r.mount.path": "/host", "spark.kubernetes.driver.volumes.hostPath.r.options.path": "/"}}),
+			local, "configurationOverrides.applicationConfiguration"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := Check(tt.run, tt.settings)
+			if tt.field == "" {
+				if err != nil {
+					t.Fatalf("Check = %v, want allowed", err)
+				}
+				return
+			}
+			var verr *jobs.ValidationError
+			if !errors.As(err, &verr) || verr.Field != tt.field || !strings.Contains(verr.Rule, "podPolicy") {
+				t.Fatalf("Check = %v, want a ValidationError on %s naming the podPolicy", err, tt.field)
+			}
+		})
 	}
 }
 

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sparkplane/sparkplane/deploy"
 	"github.com/sparkplane/sparkplane/internal/config"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -27,6 +28,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/sparkplane/sparkplane/internal/dev/toolcache"
+	"github.com/sparkplane/sparkplane/internal/jobs"
 )
 
 // Fixed names of the sandbox.
@@ -324,7 +326,12 @@ func waitFile(ctx context.Context, path string, alive func() bool) error {
 // role for every virtual cluster, the kwok cluster as container provider (namespaces created on
 // demand), and the sandbox's S3 server for s3:// pod templates.
 func (s *Sandbox) writeServerConfig(st *State, kubeconfig string) error {
+	settings, err := jobs.ParseVirtualClusterSettings(deploy.SandboxSettings)
+	if err != nil {
+		return fmt.Errorf("sandbox virtual cluster settings: %w", err)
+	}
 	cfg := config.Config{
+		DefaultSettings:    &settings,
 		Listen:             fmt.Sprintf("127.0.0.1:%d", st.APIPort),
 		DataDir:            s.path("data"),
 		Region:             Region,

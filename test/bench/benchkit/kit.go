@@ -52,7 +52,7 @@ func RawPlans(b *testing.B, ns string, n int, job Job) []*controller.Plan {
 			State: jobs.StatePending, ExecutionRoleArn: job.RoleArn, ReleaseLabel: job.Release, CreatedAt: time.Now(),
 			JobDriver: jobs.JobDriver{SparkSubmitJobDriver: &jobs.SparkSubmitJobDriver{
 				EntryPoint: job.EntryPoint, EntryPointArguments: job.Args, SparkSubmitParameters: job.Params}}}
-		p, err := planner.Plan(b.Context(), run, vc, 1)
+		p, err := planner.Plan(b.Context(), run, vc, jobs.VirtualClusterSettings{}, 1)
 		if err != nil {
 			b.Fatalf("plan raw job %s: %v", run.ID, err)
 		}

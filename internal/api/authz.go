@@ -1,0 +1,284 @@
+package api
+
+import (
+	"context"
+	"net/http"
+	"sort"
+	"strings"
+
+	"github.com/sparkplane/sparkplane/internal/access"
+	"github.com/sparkplane/sparkplane/internal/iam"
+	"github.com/sparkplane/sparkplane/internal/jobs"
+)
+
+// CodeAccessDenied is the error code of a call a policy refuses.
+const CodeAccessDenied = "AccessDeniedException"
+
+// ExtensionPrefix is the service prefix of the actions of sparkplane's own routes.
+const ExtensionPrefix = "sparkplane"
+
+// check is one authorization question a call asks: may the caller do action on resource,
+// with these condition keys.
+type check struct {
+	action   string
+	resource string
+	context  map[string][]string
+}
+
+// authorizer returns the checks of a call; the first is the call's own action, which the
+// audit log records. It may read the resources involved (their tags); it changes nothing.
+type authorizer func(r *http.Request, body []byte, id *access.Identity) ([]check, error)
+
+// route is one operation: its handler, how it is authorized, and whether it changes
+// anything (its audit record is then written before the answer).
+type route struct {
+	action   string
+	fn       handlerFunc
+	authz    authorizer
+	mutating bool
+}
+
+type identityKey struct{}
+
+func identity(r *http.Request) *access.Identity {
+	id, _ := r.Context().Value(identityKey{}).(*access.Identity)
+	return id
+}
+
+// decide evaluates one check for the caller.
+func decide(id *access.Identity, c check) (iam.Request, iam.Decision) {
+	req := iam.Request{Principal: id.Principal, Action: c.action, Resource: c.resource, Context: c.context}
+	if id.Admin {
+		return req, iam.Decision{Allowed: true}
+	}
+	return req, iam.Evaluate(id.Policies, req)
+}
+
+// authorize answers every check of a call, and the first refused one as AccessDenied.
+func authorize(id *access.Identity, checks []check) error {
+	for _, c := range checks {
+		if req, d := decide(id, c); !d.Allowed {
+			return &apiError{http.StatusForbidden, CodeAccessDenied, iam.DeniedMessage(req, d)}
+		}
+	}
+	return nil
+}
+
+// may reports whether the caller may do action on resource, a resource with tags; lists use it
+// to leave out what the caller may not describe.
+func may(id *access.Identity, action, resource string, tags map[string]string) bool {
+	if id == nil {
+		return false
+	}
+	if id.Admin {
+		return true
+	}
+	_, d := decide(id, check{action, resource, resourceTags(nil, tags)})
+	return d.Allowed
+}
+
+// resourceTags adds aws:ResourceTag/<key> for each tag to ctx (a new map when nil).
+func resourceTags(ctx map[string][]string, tags map[string]string) map[string][]string {
+	if len(tags) == 0 {
+		return ctx
+	}
+	if ctx == nil {
+		ctx = make(map[string][]string, len(tags))
+	}
+	for k, v := range tags {
+		ctx["aws:ResourceTag/"+k] = []string{v}
+	}
+	return ctx
+}
+
+// requestTags adds aws:RequestTag/<key> for each tag and aws:TagKeys to ctx.
+func requestTags(ctx map[string][]string, tags map[string]string) map[string][]string {
+	if len(tags) == 0 {
+		return ctx
+	}
+	if ctx == nil {
+		ctx = make(map[string][]string, len(tags)+1)
+	}
+	keys := make([]string, 0, len(tags))
+	for k, v := range tags {
+		ctx["aws:RequestTag/"+k] = []string{v}
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	ctx["aws:TagKeys"] = keys
+	return ctx
+}
+
+// Resource ARNs.
+func (s *Server) vcARN(id string) string { return s.svc.ARN("virtualclusters/" + id) }
+func (s *Server) runARN(vc, id string) string {
+	return s.svc.ARN("virtualclusters/" + vc + "/jobruns/" + id)
+}
+
+// tagsOf reads the tags of the resource an ARN names, when the caller's policies can depend on
+// them; a resource that does not exist has none (the call then answers not found, if allowed).
+func (s *Server) tagsOf(ctx context.Context, id *access.Identity, arn string) map[string]string {
+	if !id.UsesResourceTags {
+		return nil
+	}
+	tags, err := s.svc.ListTagsForResource(ctx, arn)
+	if err != nil {
+		return nil
+	}
+	return tags
+}
+
+// on authorizes an action on the resource the path names (arn builds it from the request),
+// with that resource's tags.
+func (s *Server) on(action string, arn func(r *http.Request) string) authorizer {
+	return func(r *http.Request, _ []byte, id *access.Identity) ([]check, error) {
+		a := arn(r)
+		return []check{{action, a, resourceTags(nil, s.tagsOf(r.Context(), id, a))}}, nil
+	}
+}
+
+// anywhere authorizes an action that has no resource type: IAM asks about "*".
+func anywhere(action string) authorizer {
+	return func(*http.Request, []byte, *access.Identity) ([]check, error) {
+		return []check{{action, "*", nil}}, nil
+	}
+}
+
+// creating authorizes a create call with resource "*", its request tags as conditions, and
+// emr-containers:TagResource when it carries tags.
+func creating(action string) authorizer {
+	return func(_ *http.Request, body []byte, _ *access.Identity) ([]check, error) {
+		var in struct {
+			Tags map[string]string `json:"tags"`
+		}
+		if err := decode(body, &in); err != nil {
+			return nil, err
+		}
+		checks := []check{{action, "*", requestTags(nil, in.Tags)}}
+		if len(in.Tags) > 0 {
+			checks = append(checks, check{"emr-containers:TagResource", "*", requestTags(nil, in.Tags)})
+		}
+		return checks, nil
+	}
+}
+
+func (s *Server) pathVC(r *http.Request) string { return s.vcARN(r.PathValue("virtualClusterId")) }
+func (s *Server) pathRun(r *http.Request) string {
+	return s.runARN(r.PathValue("virtualClusterId"), r.PathValue("id"))
+}
+
+// startJobRunAuthz is StartJobRun's authorization, per the Service Authorization Reference: the
+// action on the virtual cluster with the execution role (after the job template is applied),
+// the job template and the request's tags as conditions; DescribeJobTemplate on the template
+// it names; TagResource when it carries tags.
+func (s *Server) startJobRunAuthz(r *http.Request, body []byte, id *access.Identity) ([]check, error) {
+	var in jobs.StartJobRunInput
+	if err := decode(body, &in); err != nil {
+		return nil, err
+	}
+	in.VirtualClusterID = r.PathValue("virtualClusterId")
+	vc := s.vcARN(in.VirtualClusterID)
+	ctx := resourceTags(nil, s.tagsOf(r.Context(), id, vc))
+	ctx = requestTags(ctx, in.Tags)
+	if ctx == nil {
+		ctx = map[string][]string{}
+	}
+	if role := s.svc.ResolveStartJobRun(r.Context(), in); role != "" {
+		ctx[iam.KeyExecutionRoleArn] = []string{role}
+	}
+	var template string
+	if in.JobTemplateID != "" {
+		template = s.svc.ARN("jobtemplates/" + in.JobTemplateID)
+		ctx[iam.KeyJobTemplateArn] = []string{template}
+	}
+	checks := []check{{"emr-containers:StartJobRun", vc, ctx}}
+	if template != "" {
+		checks = append(checks, check{"emr-containers:DescribeJobTemplate", template, resourceTags(nil, s.tagsOf(r.Context(), id, template))})
+	}
+	if len(in.Tags) > 0 {
+		// The run does not exist yet: the question is asked about the job runs of the cluster.
+		checks = append(checks, check{"emr-containers:TagResource", vc + "/jobruns/*", requestTags(nil, in.Tags)})
+	}
+	return checks, nil
+}
+
+// tagAuthz authorizes TagResource, UntagResource and ListTagsForResource on the ARN in the
+// path, with the resource's tags and, for the first two, the tags or keys of the request.
+func (s *Server) tagAuthz(action string) authorizer {
+	return func(r *http.Request, body []byte, id *access.Identity) ([]check, error) {
+		arn := r.PathValue("resourceArn")
+		ctx := resourceTags(nil, s.tagsOf(r.Context(), id, arn))
+		switch action {
+		case "emr-containers:TagResource":
+			var in struct {
+				Tags map[string]string `json:"tags"`
+			}
+			if err := decode(body, &in); err != nil {
+				return nil, err
+			}
+			ctx = requestTags(ctx, in.Tags)
+		case "emr-containers:UntagResource":
+			if keys := r.URL.Query()["tagKeys"]; len(keys) > 0 {
+				if ctx == nil {
+					ctx = map[string][]string{}
+				}
+				ctx["aws:TagKeys"] = keys
+			}
+		}
+		return []check{{action, arn, ctx}}, nil
+	}
+}
+
+// endpointAuthz names the managed-endpoint action a call would need; sparkplane answers them
+// all as unsupported, after authorization, as AWS would.
+func (s *Server) endpointAuthz(r *http.Request, _ []byte, _ *access.Identity) ([]check, error) {
+	vc := r.PathValue("virtualClusterId")
+	id := r.PathValue("id")
+	action := "emr-containers:ListManagedEndpoints"
+	res := s.vcARN(vc)
+	switch {
+	case r.Method == http.MethodPost:
+		action = "emr-containers:CreateManagedEndpoint"
+	case id != "" && r.Method == http.MethodDelete:
+		action, res = "emr-containers:DeleteManagedEndpoint", s.svc.ARN("virtualclusters/"+vc+"/endpoints/"+id)
+	case id != "":
+		action, res = "emr-containers:DescribeManagedEndpoint", s.svc.ARN("virtualclusters/"+vc+"/endpoints/"+id)
+	}
+	return []check{{action, res, nil}}, nil
+}
+
+// userAuthz authorizes a sparkplane IAM action on the user the path (or body) names.
+func (s *Server) userAuthz(action string) authorizer {
+	return func(r *http.Request, body []byte, _ *access.Identity) ([]check, error) {
+		name := r.PathValue("userName")
+		if name == "" {
+			var in struct {
+				UserName string `json:"userName"`
+			}
+			if err := decode(body, &in); err != nil {
+				return nil, err
+			}
+			name = in.UserName
+		}
+		return []check{{action, s.dir.UserARN(name), nil}}, nil
+	}
+}
+
+// accessKeyID reads the access key id a request claims, for the audit record of a request
+// that did not authenticate.
+func accessKeyID(r *http.Request) string {
+	h, ok := parseAuthorization(r.Header.Get("Authorization"))
+	if !ok {
+		return ""
+	}
+	return h.accessKey
+}
+
+// sourceAddress is the request's peer, without its port.
+func sourceAddress(r *http.Request) string {
+	host := r.RemoteAddr
+	if i := strings.LastIndexByte(host, ':'); i > 0 && !strings.HasSuffix(host, "]") {
+		host = host[:i]
+	}
+	return strings.Trim(host, "[]")
+}
