@@ -1,6 +1,7 @@
 package server
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -9,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"path/filepath"
 	"sync"
 	"time"
 
@@ -230,7 +232,7 @@ func secretsSealer(cfg config.Config) (*access.Sealer, error) {
 		if err != nil {
 			return nil, fmt.Errorf("SPARKPLANE_SECRETS_KEY: %w", err)
 		}
-	} else if key, err = access.LoadOrCreateKeyFile(cfg.SecretsKeyFile, true); err != nil {
+	} else if key, err = access.LoadOrCreateKeyFile(cmp.Or(cfg.SecretsKeyFile, filepath.Join(cfg.DataDir, "secrets.key")), true); err != nil {
 		return nil, fmt.Errorf("config secretsKeyFile: %w", err)
 	}
 	return access.NewSealer(key)
