@@ -197,30 +197,38 @@ func testAccessKeys(t *testing.T, s access.Store) {
 }
 
 // testConcurrentAccessKeys races ten creates against a limit of two: exactly two succeed, the
-// rest fail with ErrLimitExceeded, and the user ends with two keys.
+// rest fail with ErrLimitExceeded, and the user ends with two keys. It races for several
+// users in turn, so that later rounds run on a store whose connections are already open and
+// the calls overlap the more.
 func testConcurrentAccessKeys(t *testing.T, s access.Store) {
-	createUser(t, s, "racer", 0)
-	const calls, limit = 10, 2
-	errs := make([]error, calls)
-	var wg sync.WaitGroup
-	for i := range calls {
-		wg.Go(func() {
-			errs[i] = s.CreateAccessKey(ctx(t), storedKey(fmt.Sprintf("AKIARACE%02d", i), "racer", byte(i), i), limit)
-		})
-	}
-	wg.Wait()
-	created := 0
-	for i, err := range errs {
-		switch {
-		case err == nil:
-			created++
-		case !errors.Is(err, access.ErrLimitExceeded):
-			t.Errorf("create %d: %v", i, err)
+	const rounds, calls, limit = 5, 10, 2
+	for round := range rounds {
+		name := fmt.Sprintf("racer%d", round)
+		createUser(t, s, name, 0)
+		errs := make([]error, calls)
+		start := make(chan struct{})
+		var wg sync.WaitGroup
+		for i := range calls {
+			wg.Go(func() {
+				<-start
+				errs[i] = s.CreateAccessKey(ctx(t), storedKey(fmt.Sprintf("AKIA%s%02d", name, i), name, byte(i), i), limit)
+			})
 		}
-	}
-	keys := must(s.ListAccessKeys(ctx(t), "racer"))(t)
-	if created != limit || len(keys) != limit {
-		t.Fatalf("%d concurrent creates under a limit of %d: %d succeeded, %d keys stored", calls, limit, created, len(keys))
+		close(start)
+		wg.Wait()
+		created := 0
+		for i, err := range errs {
+			switch {
+			case err == nil:
+				created++
+			case !errors.Is(err, access.ErrLimitExceeded):
+				t.Errorf("%s: create %d: %v", name, i, err)
+			}
+		}
+		keys := must(s.ListAccessKeys(ctx(t), name))(t)
+		if created != limit || len(keys) != limit {
+			t.Fatalf("%s: %d concurrent creates under a limit of %d: %d succeeded, %d keys stored", name, calls, limit, created, len(keys))
+		}
 	}
 }
 

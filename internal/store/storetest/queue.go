@@ -176,45 +176,52 @@ func testHoldsSlot(t *testing.T, s jobs.Store) {
 }
 
 // testConcurrentAdmission races two admissions of each of ten queued runs under a limit of
-// three: the three oldest are admitted, once each, and no other.
+// three: the three oldest are admitted, once each, and no other. It races on several virtual
+// clusters in turn, so that later rounds run on a store whose connections are already open and
+// the calls overlap the more.
 func testConcurrentAdmission(t *testing.T, s jobs.Store) {
-	createVC(t, s, "c1")
-	const runs, limit = 10, 3
-	for i := range runs {
-		createPending(t, s, fmt.Sprintf("r%02d", i), "c1", base.Add(time.Duration(i)*time.Second))
-	}
-	admissions := make([]jobs.Admission, 2*runs)
-	var wg sync.WaitGroup
-	for i := range admissions {
-		wg.Go(func() {
-			var err error
-			_, admissions[i], err = s.AdmitJobRun(ctx(t), fmt.Sprintf("r%02d", i%runs), limit, admittedAt)
-			if err != nil {
-				t.Errorf("admit r%02d: %v", i%runs, err)
+	const rounds, runs, limit = 10, 10, 3
+	for round := range rounds {
+		vcID := fmt.Sprintf("c%d", round)
+		createVC(t, s, vcID)
+		id := func(i int) string { return fmt.Sprintf("%s-r%02d", vcID, i) }
+		for i := range runs {
+			createPending(t, s, id(i), vcID, base.Add(time.Duration(i)*time.Second))
+		}
+		admissions := make([]jobs.Admission, 2*runs)
+		start := make(chan struct{})
+		var wg sync.WaitGroup
+		for i := range admissions {
+			wg.Go(func() {
+				<-start
+				var err error
+				if _, admissions[i], err = s.AdmitJobRun(ctx(t), id(i%runs), limit, admittedAt); err != nil {
+					t.Errorf("admit %s: %v", id(i%runs), err)
+				}
+			})
+		}
+		close(start)
+		wg.Wait()
+		var admitted []string
+		for i := range runs {
+			run := must(s.GetJobRun(ctx(t), id(i)))(t)
+			if run.Attempt.AdmittedAt.IsZero() {
+				continue
 			}
-		})
-	}
-	wg.Wait()
-	var admitted []string
-	for i := range runs {
-		id := fmt.Sprintf("r%02d", i)
-		run := must(s.GetJobRun(ctx(t), id))(t)
-		if run.Attempt.AdmittedAt.IsZero() {
-			continue
+			admitted = append(admitted, run.ID)
+			if run.Version != 2 {
+				t.Errorf("%s was admitted to version %d, want 2: admitted more than once", run.ID, run.Version)
+			}
+			if !admissions[i].Admitted || !admissions[i+runs].Admitted {
+				t.Errorf("%s is admitted, but an admission answered %+v and %+v", run.ID, admissions[i], admissions[i+runs])
+			}
 		}
-		admitted = append(admitted, id)
-		if run.Version != 2 {
-			t.Errorf("%s was admitted to version %d, want 2: admitted more than once", id, run.Version)
+		if want := fmt.Sprint([]string{id(0), id(1), id(2)}); fmt.Sprint(admitted) != want {
+			t.Fatalf("%d racing admissions of %d runs under a limit of %d admitted %v, want the three oldest %s", 2*runs, runs, limit, admitted, want)
 		}
-		if !admissions[i].Admitted || !admissions[i+runs].Admitted {
-			t.Errorf("%s is admitted, but an admission answered %+v and %+v", id, admissions[i], admissions[i+runs])
+		if queued := must(s.ListQueuedJobRunIDs(ctx(t), vcID, 100))(t); len(queued) != runs-limit {
+			t.Fatalf("queued on %s after the race: %v", vcID, queued)
 		}
-	}
-	if fmt.Sprint(admitted) != "[r00 r01 r02]" {
-		t.Fatalf("%d racing admissions of %d runs under a limit of %d admitted %v, want the three oldest", 2*runs, runs, limit, admitted)
-	}
-	if queued := must(s.ListQueuedJobRunIDs(ctx(t), "c1", 100))(t); len(queued) != runs-limit {
-		t.Fatalf("queued after the race: %v", queued)
 	}
 }
 
