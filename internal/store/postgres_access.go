@@ -240,7 +240,10 @@ func (p *Postgres) ListAudit(ctx context.Context, q audit.Query) ([]audit.Event,
 		return nil, "", err
 	}
 	var pq pgQuery
-	pq.add("at >= " + pq.arg(pgTime(q.Since)))
+	// pgTime makes a zero time NULL, which no row is at or after: a zero Since is no bound.
+	if !q.Since.IsZero() {
+		pq.add("at >= " + pq.arg(pgTime(q.Since)))
+	}
 	pq.add("seq > " + pq.arg(after))
 	if !q.Until.IsZero() {
 		pq.add("at < " + pq.arg(pgTime(q.Until)))

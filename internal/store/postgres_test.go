@@ -11,6 +11,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/sparkplane/sparkplane/internal/access"
+	"github.com/sparkplane/sparkplane/internal/audit"
 	"github.com/sparkplane/sparkplane/internal/cost"
 	"github.com/sparkplane/sparkplane/internal/jobs"
 	"github.com/sparkplane/sparkplane/internal/store"
@@ -27,6 +29,25 @@ func TestCostConformance(t *testing.T) {
 	for _, b := range backends() {
 		t.Run(b.name, func(t *testing.T) {
 			storetest.RunCost(t, func(t *testing.T) cost.Store { return b.open(t) })
+		})
+	}
+}
+
+// TestAccessConformance runs the suite of users, access keys and policies against every
+// backend.
+func TestAccessConformance(t *testing.T) {
+	for _, b := range backends() {
+		t.Run(b.name, func(t *testing.T) {
+			storetest.RunAccess(t, func(t *testing.T) access.Store { return b.open(t) })
+		})
+	}
+}
+
+// TestAuditConformance runs the audit log's suite against every backend.
+func TestAuditConformance(t *testing.T) {
+	for _, b := range backends() {
+		t.Run(b.name, func(t *testing.T) {
+			storetest.RunAudit(t, func(t *testing.T) audit.Store { return b.open(t) })
 		})
 	}
 }
@@ -143,8 +164,8 @@ func TestPostgresConcurrentMigrations(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if fmt.Sprint(versions) != "[1 2]" {
-		t.Fatalf("schema_migrations holds %v, want [1 2]", versions)
+	if fmt.Sprint(versions) != "[1 2 3]" {
+		t.Fatalf("schema_migrations holds %v, want [1 2 3]", versions)
 	}
 }
 

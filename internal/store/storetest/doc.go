@@ -1,3 +1,5 @@
-// Package storetest is the conformance suite every jobs.Store implementation must pass. A
-// store package calls Run from its own test with a constructor for a fresh, empty store.
+// Package storetest is the conformance suite every store implementation must pass: Run for
+// jobs.Store (resources, the queue's admission and virtual cluster settings), RunCost for
+// cost.Store, RunAccess for access.Store and RunAudit for audit.Store. A store package calls
+// them from its own tests with a constructor for a fresh, empty store.
 package storetest

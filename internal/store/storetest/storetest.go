@@ -29,6 +29,10 @@ func Run(t *testing.T, newStore func(t *testing.T) jobs.Store) {
 		{"Tags", testTags},
 		{"NotFound", testNotFound},
 		{"ConcurrentCreates", testConcurrentCreates},
+		{"Admission", testAdmission},
+		{"HoldsSlot", testHoldsSlot},
+		{"ConcurrentAdmission", testConcurrentAdmission},
+		{"VirtualClusterSettings", testVirtualClusterSettings},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, newStore(t)) })
