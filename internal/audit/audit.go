@@ -41,7 +41,8 @@ type Event struct {
 	Seq int64 `json:"-"`
 }
 
-// Query selects events: from Since (inclusive) to Until (exclusive, zero: now), optionally of
+// Query selects events: from Since (inclusive; zero: the first) to Until (exclusive; zero: no
+// bound), optionally of
 // one principal and action, oldest first, at most Limit after the cursor Token.
 type Query struct {
 	Since, Until time.Time
