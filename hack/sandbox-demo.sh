@@ -173,4 +173,37 @@ else
   say "job run $id2 accepted on virtual cluster $VIRTUAL_CLUSTER_ID"
   follow "$id2" 50
 fi
+
+# --- Sharing the sandbox with a team: a user who may run jobs on the sandbox's virtual cluster
+# with its role, and nothing else, calling through boto3 with their own key.
+if [[ "${DEMO_TEMPLATE_RUN:-0}" == 1 ]]; then
+  user=data-engineer-$RANDOM
+  vc_arn=$(aws emr-containers describe-virtual-cluster --endpoint-url "$SPARKPLANE_ENDPOINT" --id "$VIRTUAL_CLUSTER_ID" --query virtualCluster.arn --output text)
+  policy=$(jq -c --arg vc "$vc_arn" --arg role "$EMR_ROLE_ARN" '{Version: "2012-10-17", Statement: [
+    {Effect: "Allow", Action: ["emr-containers:ListVirtualClusters", "emr-containers:DescribeVirtualCluster", "emr-containers:ListJobRuns"], Resource: "*"},
+    {Effect: "Allow", Action: "emr-containers:StartJobRun", Resource: $vc, Condition: {ArnEquals: {"emr-containers:ExecutionRoleArn": $role}}},
+    {Effect: "Allow", Action: ["emr-containers:DescribeJobRun", "emr-containers:CancelJobRun"], Resource: "\($vc)/jobruns/*"}]}' <<<'{}')
+  say "sparkplane iam create-user --user-name $user; create-access-key; put-user-policy (run jobs on $VIRTUAL_CLUSTER_ID with $EMR_ROLE_ARN)"
+  arn=$("$sparkplane" iam create-user --endpoint-url "$SPARKPLANE_ENDPOINT" --user-name "$user" | jq -r .User.Arn)
+  key=$("$sparkplane" iam create-access-key --endpoint-url "$SPARKPLANE_ENDPOINT" --user-name "$user")
+  "$sparkplane" iam put-user-policy --endpoint-url "$SPARKPLANE_ENDPOINT" --user-name "$user" --policy-name run-jobs --policy-document "$policy" >/dev/null
+  say "as $arn, through boto3: start a job, then try to delete the virtual cluster"
+  AWS_ACCESS_KEY_ID=$(jq -r .AccessKey.AccessKeyId <<<"$key") AWS_SECRET_ACCESS_KEY=$(jq -r .AccessKey.SecretAccessKey <<<"$key") \
+  python3 - "$SPARKPLANE_ENDPOINT" "$VIRTUAL_CLUSTER_ID" "$EMR_ROLE_ARN" <<'PY'
+import sys, boto3, botocore
+endpoint, vc, role = sys.argv[1:4]
+emr = boto3.client("emr-containers", endpoint_url=endpoint)
+run = emr.start_job_run(virtualClusterId=vc, name="team-pi", executionRoleArn=role, releaseLabel="emr-6.15.0-latest",
+    jobDriver={"sparkSubmitJobDriver": {"entryPoint": "local:///opt/spark/examples/jars/spark-examples.jar",
+        "sparkSubmitParameters": "--class org.apache.spark.examples.SparkPi --conf spark.executor.instances=2 --conf spark.sparkplane.sandbox.duration=5s"}})
+print("    start_job_run: job run", run["id"], "accepted")
+try:
+    emr.delete_virtual_cluster(id=vc)
+    sys.exit("    delete_virtual_cluster was allowed; the policy should have refused it")
+except botocore.exceptions.ClientError as e:
+    print("    delete_virtual_cluster:", e.response["Error"]["Code"], "-", e.response["Error"]["Message"])
+PY
+  say "sparkplane audit list --since 5m --principal $arn"
+  "$sparkplane" audit list --endpoint-url "$SPARKPLANE_ENDPOINT" --since 5m --principal "$arn"
+fi
 say "empty nodes are removed by Karpenter 30 s after their last pod; 'make sandbox-down' stops the sandbox"

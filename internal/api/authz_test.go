@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -502,5 +503,45 @@ func TestAuditLog(t *testing.T) {
 	all := list("principal=" + url.QueryEscape(dave.Arn) + "&maxResults=1")
 	if len(all) != 1 {
 		t.Errorf("maxResults=1 gave %d events", len(all))
+	}
+}
+
+// TestBoto3WithAUserKey drives the server from boto3 with a user's key whose policy allows
+// running jobs on one virtual cluster: StartJobRun and ListJobRuns work, a call the policy does
+// not allow raises botocore's ClientError with code AccessDeniedException and IAM's message.
+func TestBoto3WithAUserKey(t *testing.T) {
+	python, err := exec.LookPath("python3")
+	if err != nil {
+		t.Fatalf("python3 with boto3 is required: %v", err)
+	}
+	f := newFixture(t)
+	key := f.srv.User(t, "boto", map[string]string{"run": policy(
+		`{"Effect":"Allow","Action":["emr-containers:StartJobRun","emr-containers:ListJobRuns","emr-containers:DescribeJobRun"],"Resource":["`+f.arnA+`","`+f.arnA+`/jobruns/*"]}`)})
+	script := `
+import sys, boto3, botocore
+endpoint, vc, other, role = sys.argv[1:5]
+emr = boto3.client("emr-containers", endpoint_url=endpoint)
+run = emr.start_job_run(virtualClusterId=vc, name="boto", executionRoleArn=role, releaseLabel="emr-6.5.0-latest",
+    jobDriver={"sparkSubmitJobDriver": {"entryPoint": "local:///usr/lib/spark/examples/src/main/python/pi.py"}})
+names = sorted(r["name"] for r in emr.list_job_runs(virtualClusterId=vc)["jobRuns"])
+print("listed", ",".join(names))
+try:
+    emr.start_job_run(virtualClusterId=other, name="boto", executionRoleArn=role, releaseLabel="emr-6.5.0-latest",
+        jobDriver={"sparkSubmitJobDriver": {"entryPoint": "local:///usr/lib/spark/examples/src/main/python/pi.py"}})
+    print("other: allowed")
+except botocore.exceptions.ClientError as e:
+    print("other:", e.response["Error"]["Code"], e.response["ResponseMetadata"]["HTTPStatusCode"], e.response["Error"]["Message"])
+`
+	cmd := exec.Command(python, "-c", script, f.srv.URL, f.vcA, f.vcB, apitest.RoleArn)
+	cmd.Env = append(f.srv.Env(), "AWS_ACCESS_KEY_ID="+key.AccessKeyID, "AWS_SECRET_ACCESS_KEY="+key.SecretAccessKey)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("boto3 script: %v\n%s", err, out)
+	}
+	text := string(out)
+	wantDenied := "other: AccessDeniedException 403 User: " + key.Arn + " is not authorized to perform: emr-containers:StartJobRun on resource: " +
+		strings.Replace(f.arnA, f.vcA, f.vcB, 1)
+	if !strings.Contains(text, "listed admin-run,boto") || !strings.Contains(text, wantDenied) {
+		t.Errorf("boto3 output:\n%s\nwant the two runs listed and %q", text, wantDenied)
 	}
 }

@@ -3,6 +3,7 @@ package api_test
 import (
 	"fmt"
 	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -143,4 +144,83 @@ func seed(b *testing.B, srv *apitest.Server, vc string, rows int) {
 		}
 	}
 	b.Logf("seeded %d job runs in %s", rows, time.Since(t0).Round(time.Millisecond))
+}
+
+// teamPolicy is a realistic policy of one team, as in internal/iam's BenchmarkEvaluate: read
+// everything, run jobs on the team's clusters (tagged team=<team>) with the team's roles, and
+// guard-rail Denies the caller passes, so every statement is evaluated.
+func teamPolicy(team, vcARN string) string {
+	return fmt.Sprintf(`{"Version":"2012-10-17","Statement":[
+ {"Effect":"Allow","Action":["emr-containers:Describe*","emr-containers:List*"],"Resource":"*"},
+ {"Effect":"Allow","Action":["emr-containers:StartJobRun","emr-containers:CancelJobRun"],"Resource":["%[2]s","%[2]s/jobruns/*"],
+  "Condition":{"ArnLike":{"emr-containers:ExecutionRoleArn":["arn:aws:iam::000000000000:role/%[1]s-*","%[3]s"]},"StringEquals":{"aws:ResourceTag/team":"%[1]s"}}},
+ {"Effect":"Allow","Action":"emr-containers:TagResource","Resource":"*","Condition":{"ForAllValues:StringEquals":{"aws:TagKeys":["team","owner"]}}},
+ {"Effect":"Deny","Action":"emr-containers:*","Resource":"arn:aws:emr-containers:*:*:/virtualclusters/prod-*"},
+ {"Effect":"Deny","Action":"emr-containers:StartJobRun","Resource":"*","Condition":{"ArnNotLike":{"emr-containers:ExecutionRoleArn":"arn:aws:iam::000000000000:role/*"}}}
+]}`, team, vcARN, apitest.RoleArn)
+}
+
+// BenchmarkStartJobRunWithPolicies measures StartJobRun throughput at 8 clients signed by an
+// administrator key (no policy evaluation) and by a user with 20 attached policies whose
+// allowing one is last and reads the virtual cluster's tags (aws:ResourceTag), in alternating
+// rounds on one server; it reports both rates and their ratio (target: within 10%).
+func BenchmarkStartJobRunWithPolicies(b *testing.B) {
+	srv := apitest.Start(b)
+	admin := srv.Client()
+	out, err := admin.CreateVirtualCluster(b.Context(), &emrcontainers.CreateVirtualClusterInput{Name: aws.String("bench"),
+		Tags:              map[string]string{"team": "team-19"},
+		ContainerProvider: &types.ContainerProvider{Id: aws.String(apitest.ContainerProvider), Type: types.ContainerProviderTypeEks}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	vc, vcARN := *out.Id, *out.Arn
+	policies := map[string]string{}
+	for i := range 20 {
+		team := fmt.Sprintf("team-%02d", i)
+		arn := vcARN
+		if i < 19 {
+			arn = strings.Replace(vcARN, vc, "other-"+team, 1)
+		}
+		policies[team] = teamPolicy(team, arn)
+	}
+	user := srv.ClientAs(srv.User(b, "team-19-engineer", policies))
+	const clients = 8
+	round := func(c *emrcontainers.Client, n int) float64 {
+		var next atomic.Int64
+		var wg sync.WaitGroup
+		start := time.Now()
+		for range clients {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for next.Add(1) <= int64(n) {
+					in := startInput(vc, "bench")
+					in.Tags = map[string]string{"team": "team-19"}
+					if _, err := c.StartJobRun(b.Context(), in); err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			}()
+		}
+		wg.Wait()
+		return float64(n) / time.Since(start).Seconds()
+	}
+	round(admin, 200) // warm up both paths
+	round(user, 200)
+	var adminRates, userRates []float64
+	b.ResetTimer()
+	for range 5 {
+		adminRates = append(adminRates, round(admin, b.N))
+		userRates = append(userRates, round(user, b.N))
+	}
+	b.StopTimer()
+	median := func(v []float64) float64 {
+		sort.Float64s(v)
+		return v[len(v)/2]
+	}
+	a, u := median(adminRates), median(userRates)
+	b.ReportMetric(a, "admin_req/s")
+	b.ReportMetric(u, "policies_req/s")
+	b.ReportMetric(u/a, "ratio")
 }

@@ -23,7 +23,7 @@
 //	  certFile: /etc/sparkplane/tls.crt
 //	  keyFile: /etc/sparkplane/tls.key
 //	credentialsFile: /var/lib/sparkplane/credentials  # flag --credentials-file
-//	credentials:                    # access keys accepted for SigV4, in addition to the file
+//	credentials:                    # administrator keys ("Action": "*"), in addition to the file
 //	  - accessKeyId: AKIAEXAMPLE0000000001
 //	    secretAccessKey: "..."      # never logged
 //	    principal: arn:aws:iam::000000000000:user/alice   # becomes createdBy; default user/<key id>
@@ -56,6 +56,19 @@
 //	    sparkConf: {spark.kubernetes.node.selector.app: demo}
 //	    driverPodTemplate: s3://bucket/templates/driver-on-demand.yaml
 //	    executorPodTemplate: s3://bucket/templates/executor-spot.yaml
+//	defaultSettings:                # settings of virtual clusters the operator put none on
+//	  maxConcurrentJobRuns: 0       # 0: no queue
+//	  podPolicy:                    # empty: refuse every node-level privilege
+//	    allowedHostPaths: [/pv-disks/local]
+//	    allowedCapabilities: []
+//	    allowRoot: false
+//	    allowPrivileged: false
+//	    allowHostNamespaces: false
+//	secretsKeyFile: /etc/sparkplane/secrets/secrets.key  # seals users' secret keys; default
+//	                                # <dataDir>/secrets.key (created); env SPARKPLANE_SECRETS_KEY_FILE,
+//	                                # or the key itself in SPARKPLANE_SECRETS_KEY
+//	audit:
+//	  retention: 2160h              # audit events are kept this long (90 days)
 //
 // The credentials file uses the AWS shared-credentials INI format, so the same file works as
 // AWS_SHARED_CREDENTIALS_FILE for the aws CLI and SDKs:
