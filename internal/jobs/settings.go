@@ -76,7 +76,10 @@ func ParseVirtualClusterSettings(doc []byte) (VirtualClusterSettings, error) {
 	if err := dec.Decode(&s); err != nil {
 		var te *json.UnmarshalTypeError
 		if errors.As(err, &te) {
-			return s, invalid("settings."+te.Field, "must be a JSON %s, got %s", te.Type.Kind(), te.Value)
+			if te.Field == "" {
+				return s, invalid("settings", "must be a JSON object, got %s", te.Value)
+			}
+			return s, invalid("settings."+te.Field, "must be a JSON %s, got %s", jsonKindName(te.Type.Kind().String()), te.Value)
 		}
 		msg := err.Error()
 		if f, ok := strings.CutPrefix(msg, "json: unknown field "); ok {
@@ -229,4 +232,19 @@ func (s *Service) QueuedJobRunIDs(ctx context.Context, virtualClusterID string, 
 // with the service's clock.
 func (s *Service) AdmitJobRun(ctx context.Context, id string, limit int) (JobRun, Admission, error) {
 	return s.store.AdmitJobRun(ctx, id, limit, s.cfg.Now())
+}
+
+// jsonKindName names a Go kind as the JSON type that decodes into it.
+func jsonKindName(kind string) string {
+	switch {
+	case strings.HasPrefix(kind, "int"), strings.HasPrefix(kind, "uint"), strings.HasPrefix(kind, "float"):
+		return "number"
+	case kind == "bool":
+		return "boolean"
+	case kind == "slice":
+		return "array"
+	case kind == "string":
+		return "string"
+	}
+	return "object"
 }
