@@ -96,32 +96,41 @@ type app struct {
 }
 
 // Commands returns the client's top-level command groups (virtual-clusters, jobs,
-// job-templates, security-configurations, tags, cost, execution-roles), ready to be added to
-// the root command.
+// job-templates, security-configurations, tags, cost, execution-roles, iam, audit), ready to
+// be added to the root command.
 func Commands(opts Options) []*cobra.Command {
 	a := &app{opts: opts}
-	groups := []*cobra.Command{
-		a.virtualClustersCmd(),
-		a.withJobCost(a.jobsCmd()),
-		a.jobTemplatesCmd(),
-		a.securityConfigurationsCmd(),
-		a.tagsCmd(),
-		a.costCmd(),
-		a.executionRolesCmd(),
+	groups := []struct {
+		cmd *cobra.Command
+		// output is the group's default --output: json for iam, whose users expect what
+		// aws iam prints, table for the others.
+		output string
+	}{
+		{a.withSettings(a.virtualClustersCmd()), "table"},
+		{a.withJobCost(a.jobsCmd()), "table"},
+		{a.jobTemplatesCmd(), "table"},
+		{a.securityConfigurationsCmd(), "table"},
+		{a.tagsCmd(), "table"},
+		{a.costCmd(), "table"},
+		{a.executionRolesCmd(), "table"},
+		{a.iamCmd(), "json"},
+		{a.auditCmd(), "table"},
 	}
-	for _, g := range groups {
-		a.addGlobalFlags(g)
-		a.wrapExit(g)
+	cmds := make([]*cobra.Command, len(groups))
+	for i, g := range groups {
+		a.addGlobalFlags(g.cmd, g.output)
+		a.wrapExit(g.cmd)
+		cmds[i] = g.cmd
 	}
-	return groups
+	return cmds
 }
 
-func (a *app) addGlobalFlags(c *cobra.Command) {
+func (a *app) addGlobalFlags(c *cobra.Command, output string) {
 	f := c.PersistentFlags()
 	f.StringVar(&a.g.endpoint, "endpoint-url", "", "URL of the sparkplane API (env "+EndpointEnv+")")
 	f.StringVar(&a.g.region, "region", "", "region the requests are signed for (env AWS_REGION, AWS_DEFAULT_REGION; default "+defaultRegion+")")
 	f.StringVar(&a.g.profile, "profile", "", "named profile from the AWS config and credentials files (env AWS_PROFILE)")
-	f.StringVarP(&a.g.output, "output", "o", "table", "output format: table, json or yaml")
+	f.StringVarP(&a.g.output, "output", "o", output, "output format: table, json or yaml")
 	f.BoolVar(&a.g.noVerifySSL, "no-verify-ssl", false, "do not verify the server's TLS certificate")
 	f.BoolVar(&a.g.debug, "debug", false, "log each API call to stderr")
 }
@@ -136,6 +145,11 @@ func (a *app) wrapExit(c *cobra.Command) {
 	}
 	run := c.RunE
 	c.RunE = func(cmd *cobra.Command, args []string) error {
+		// Every group binds its --output to the same variable, which holds the default of
+		// the group defined last; a command run without -o takes its own group's.
+		if f := cmd.Flags().Lookup("output"); f != nil && !f.Changed {
+			a.g.output = f.DefValue
+		}
 		if err := a.checkOutput(); err != nil {
 			return err
 		}

@@ -3,22 +3,16 @@ package cli
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/url"
-	"os"
 	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 	"sigs.k8s.io/yaml"
@@ -147,65 +141,9 @@ func parseDays(v string) (time.Duration, bool) {
 	return days + d, true
 }
 
-// extension sends a GET to one of sparkplane's extension routes, which the emrcontainers
-// client does not model, signed with SigV4 exactly as the client would sign it: the same
-// credentials, region, endpoint and HTTP client. It returns the body of a 200 answer; any
-// other answer becomes "<Code>: <message>" as for the AWS operations.
+// extension sends a GET to one of sparkplane's extension routes (see send).
 func (a *app) extension(ctx context.Context, path string, query url.Values) ([]byte, error) {
-	cl, err := a.client(ctx)
-	if err != nil {
-		return nil, err
-	}
-	o := cl.Options()
-	u := strings.TrimRight(aws.ToString(o.BaseEndpoint), "/") + path
-	if len(query) > 0 {
-		u += "?" + query.Encode()
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
-	if err != nil {
-		return nil, fmt.Errorf("build request: %w", err)
-	}
-	req.Header.Set("Accept", "application/json")
-	if o.Credentials == nil {
-		return nil, fmt.Errorf("no AWS credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY or use --profile")
-	}
-	creds, err := o.Credentials.Retrieve(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("load AWS credentials: %w", err)
-	}
-	empty := sha256.Sum256(nil)
-	if err := v4.NewSigner().SignHTTP(ctx, creds, req, hex.EncodeToString(empty[:]), signingName, o.Region, time.Now()); err != nil {
-		return nil, fmt.Errorf("sign request: %w", err)
-	}
-	start := time.Now()
-	resp, err := o.HTTPClient.Do(req)
-	if err != nil {
-		return nil, fmt.Errorf("cannot reach the endpoint: %w", err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
-	if err != nil {
-		return nil, fmt.Errorf("read response: %w", err)
-	}
-	if a.g.debug {
-		slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug})).Debug("api call",
-			"operation", "GET "+path, "endpoint", aws.ToString(o.BaseEndpoint), "status", resp.StatusCode, "duration", time.Since(start))
-	}
-	if resp.StatusCode == http.StatusOK {
-		return body, nil
-	}
-	code := resp.Header.Get("X-Amzn-Errortype")
-	if i := strings.IndexByte(code, ':'); i >= 0 {
-		code = code[:i]
-	}
-	var msg struct {
-		Message string `json:"message"`
-	}
-	_ = json.Unmarshal(body, &msg)
-	if code == "" || msg.Message == "" {
-		return nil, fmt.Errorf("HTTP %d from the endpoint: %s", resp.StatusCode, strings.TrimSpace(string(body)))
-	}
-	return nil, fmt.Errorf("%s: %s", code, msg.Message)
+	return a.send(ctx, http.MethodGet, path, query, nil)
 }
 
 // showExtension gets an extension route and prints its answer: as it came for JSON and YAML,
@@ -231,7 +169,7 @@ func (a *app) printRaw(w io.Writer, raw []byte) (bool, error) {
 	switch a.g.output {
 	case "json":
 		var b bytes.Buffer
-		if err := json.Indent(&b, raw, "", "    "); err != nil {
+		if err := json.Indent(&b, bytes.TrimSpace(raw), "", "    "); err != nil {
 			return true, fmt.Errorf("encode output: %w", err)
 		}
 		b.WriteByte('\n')

@@ -16,6 +16,16 @@
 //
 //	sparkplane jobs cost, sparkplane cost
 //	sparkplane execution-roles trust-policy
+//	sparkplane virtual-clusters put-settings|get-settings|delete-settings
+//	sparkplane iam create-user|get-user|list-users|delete-user
+//	sparkplane iam create-access-key|list-access-keys|delete-access-key
+//	sparkplane iam put-user-policy|get-user-policy|list-user-policies|delete-user-policy
+//	sparkplane audit list
+//
+// The iam commands take the flags of `aws iam` (--user-name, --policy-name,
+// --policy-document, --access-key-id) and print its shapes ({"User": {...}},
+// {"AccessKey": {...}}, PolicyDocument as a JSON object), as JSON by default; the calls whose
+// answer is empty print nothing, as the aws CLI does.
 //
 // So `aws emr-containers start-job-run --virtual-cluster-id X --job-driver '{...}'` becomes
 // `sparkplane jobs start --virtual-cluster-id X --job-driver '{...}'`. Every JSON flag also

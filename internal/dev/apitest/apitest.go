@@ -94,7 +94,9 @@ func WithCluster(kubeconfig string) Option {
 
 // WithDataDir keeps the store in dir, which outlives the server (for restart tests).
 func WithDataDir(dir string) Option {
-	return func(o *options) { o.cfg.DataDir, o.cfg.Database, o.cfg.CredentialsFile = dir, "", "" }
+	return func(o *options) {
+		o.cfg.DataDir, o.cfg.Database, o.cfg.CredentialsFile, o.cfg.SecretsKeyFile = dir, "", "", ""
+	}
 }
 
 // WithLogFile writes the server's log (info level: every state change) to path instead of the
@@ -126,6 +128,11 @@ func Start(t testing.TB, opts ...Option) *Server {
 	}
 	if cfg.CredentialsFile == "" {
 		cfg.CredentialsFile = filepath.Join(cfg.DataDir, "credentials")
+	}
+	if cfg.SecretsKeyFile == "" {
+		// config.Load sets this default, which Start bypasses; without it server.New fails
+		// to create the key that seals access keys.
+		cfg.SecretsKeyFile = filepath.Join(cfg.DataDir, "secrets.key")
 	}
 	// The lifecycle controller runs only when some provider names a real cluster.
 	cfg.Controller.Disabled = true
