@@ -42,7 +42,7 @@ func TestSettingsCommands(t *testing.T) {
 	for _, tc := range []struct{ doc, want string }{
 		{`{"podPolicy": {"allowedHostPaths": ["mnt/data"]}}`, `ValidationException: settings.podPolicy.allowedHostPaths[0]: must be an absolute path, got "mnt/data"`},
 		{`{"maxConcurrentJobRun": 3}`, `ValidationException: settings: unknown member "maxConcurrentJobRun"`},
-		{`{"maxConcurrentJobRuns": "3"}`, `ValidationException: settings.maxConcurrentJobRuns: must be a JSON int`},
+		{`{"maxConcurrentJobRuns": "3"}`, `ValidationException: settings.maxConcurrentJobRuns: must be a JSON number`},
 		{`{"maxConcurrentJobRuns": -1}`, `ValidationException: settings.maxConcurrentJobRuns: must be between 0 (no limit)`},
 	} {
 		wantError(t, tc.want, "virtual-clusters", "put-settings", "--id", vc, "--settings", tc.doc)

@@ -4,7 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"sort"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -120,9 +120,20 @@ func TestQueueLimitsConcurrentRuns(t *testing.T) {
 		}
 		runs = append(runs, timing{id, pods[0].CreationTimestamp.Time, *d.JobRun.FinishedAt})
 	}
-	if !sort.SliceIsSorted(runs, func(i, j int) bool { return runs[i].created.Before(runs[j].created) }) ||
-		!sort.SliceIsSorted(runs, func(i, j int) bool { return runs[i].finish.Before(runs[j].finish) }) {
-		t.Errorf("runs did not start and finish in submission order: %+v", runs)
+	// First in, first out with 2 slots: run i starts only once i-1 runs before it have ended
+	// but one, i.e. after the (i-1)th earliest end among runs 0..i-1 (creation timestamps
+	// have whole seconds), and it ends after that too.
+	for i := 2; i < len(runs); i++ {
+		var ends []time.Time
+		for _, r := range runs[:i] {
+			ends = append(ends, r.finish)
+		}
+		slices.SortFunc(ends, func(a, b time.Time) int { return a.Compare(b) })
+		freed := ends[i-2]
+		if runs[i].created.Before(freed.Truncate(time.Second)) || !runs[i].finish.After(freed) {
+			t.Errorf("run %d (%s) created %s, finished %s, before a slot was free (%s): not first in first out",
+				i, runs[i].id, runs[i].created.Format(time.RFC3339), runs[i].finish.Format(time.RFC3339Nano), freed.Format(time.RFC3339Nano))
+		}
 	}
 }
 
