@@ -516,7 +516,7 @@ func TestBoto3WithAUserKey(t *testing.T) {
 	}
 	f := newFixture(t)
 	key := f.srv.User(t, "boto", map[string]string{"run": policy(
-		`{"Effect":"Allow","Action":["emr-containers:StartJobRun","emr-containers:ListJobRuns","emr-containers:DescribeJobRun"],"Resource":["`+f.arnA+`","`+f.arnA+`/jobruns/*"]}`)})
+		`{"Effect":"Allow","Action":["emr-containers:StartJobRun","emr-containers:ListJobRuns","emr-containers:DescribeJobRun"],"Resource":["` + f.arnA + `","` + f.arnA + `/jobruns/*"]}`)})
 	script := `
 import sys, boto3, botocore
 endpoint, vc, other, role = sys.argv[1:5]

@@ -155,7 +155,7 @@ func TestEventShapeMatchesSpark(t *testing.T) {
 						}
 					}
 					for k := range rk.every {
-						if !ks.every[k] && !(k == "Failure Reason") {
+						if !ks.every[k] && k != "Failure Reason" {
 							t.Errorf("%s%s: the real log always has %q; the simulation does not", event, path, k)
 						}
 					}
