@@ -499,6 +499,16 @@ func TestAuditLog(t *testing.T) {
 	if !found {
 		t.Errorf("no audit event for the unsigned ListVirtualClusters")
 	}
+	// An accepted StartJobRun is recorded once, committed with the run itself.
+	erin := f.srv.User(t, "erin", map[string]string{"run": policy(`{"Effect":"Allow","Action":"emr-containers:StartJobRun","Resource":"*"}`)})
+	started, err := f.srv.ClientAs(erin).StartJobRun(ctx, startInput(f.vcA, "erin"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	runs := list("principal=" + url.QueryEscape(erin.Arn))
+	if len(runs) != 1 || runs[0].Action != "emr-containers:StartJobRun" || runs[0].Outcome != "allowed" || runs[0].HTTPStatus != 200 || runs[0].Resource != f.arnA {
+		t.Errorf("erin's events right after StartJobRun %s = %+v, want exactly one allowed StartJobRun on %s", *started.Id, runs, f.arnA)
+	}
 	// Paging: one event per page still lists them all, in order.
 	all := list("principal=" + url.QueryEscape(dave.Arn) + "&maxResults=1")
 	if len(all) != 1 {

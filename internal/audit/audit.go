@@ -215,3 +215,41 @@ func (l *Log) prune(ctx context.Context) {
 		l.log.Info("audit: pruned events past retention", "events", n, "retention", l.retention)
 	}
 }
+
+// Pending is the audit event of a call in progress, offered to the store so that a write the
+// call makes and its event commit in one transaction: the call then needs no second commit
+// for its record, and a job run exists exactly when its StartJobRun is in the log. The store
+// writes the event with Allowed and status 200, since the transaction committing is the call
+// succeeding; the API records the event itself when the store did not take it.
+type Pending struct {
+	event   Event
+	written atomic.Bool
+}
+
+type pendingKey struct{}
+
+// WithPending returns ctx carrying a call's event for the store to write.
+func WithPending(ctx context.Context, e Event) (context.Context, *Pending) {
+	p := &Pending{event: e}
+	return context.WithValue(ctx, pendingKey{}, p), p
+}
+
+// PendingFrom returns the event a call offers, or nil.
+func PendingFrom(ctx context.Context) *Pending {
+	p, _ := ctx.Value(pendingKey{}).(*Pending)
+	return p
+}
+
+// Event is the event as the store writes it: allowed, status 200, stamped now.
+func (p *Pending) Event(now time.Time) Event {
+	e := p.event
+	e.Time, e.Outcome, e.Status, e.ErrorCode = now.UTC(), Allowed, 200, ""
+	return e
+}
+
+// Committed tells the call that its event is stored (the store calls it once its
+// transaction has committed).
+func (p *Pending) Committed() { p.written.Store(true) }
+
+// Written reports whether the store committed the event.
+func (p *Pending) Written() bool { return p != nil && p.written.Load() }

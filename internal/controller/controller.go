@@ -31,8 +31,9 @@ type Store interface {
 	// SettleVirtualCluster ends a TERMINATING virtual cluster whose last run has ended.
 	SettleVirtualCluster(ctx context.Context, id string) error
 	ListVirtualClusters(ctx context.Context, f jobs.VirtualClusterFilter) ([]jobs.VirtualCluster, string, error)
-	// VirtualClusterSettings returns the settings in force on a virtual cluster.
-	VirtualClusterSettings(ctx context.Context, id string) (jobs.Settings, error)
+	// SettingsOf returns the settings in force on a virtual cluster read by
+	// DescribeVirtualCluster: its own, or the server's defaults.
+	SettingsOf(vc jobs.VirtualCluster) jobs.VirtualClusterSettings
 	// AdmitJobRun lets a PENDING run take one of its virtual cluster's limit slots, or says
 	// how many are ahead of it (jobs.Store.AdmitJobRun).
 	AdmitJobRun(ctx context.Context, id string, limit int) (jobs.JobRun, jobs.Admission, error)

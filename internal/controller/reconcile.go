@@ -92,11 +92,9 @@ func (c *Controller) virtualCluster(ctx context.Context, run jobs.JobRun) (jobs.
 // submit plans and creates the current attempt's objects, then records SUBMITTED.
 func (c *Controller) submit(ctx context.Context, cl *cluster, run jobs.JobRun, vc jobs.VirtualCluster) error {
 	start := c.opts.Clock.Now()
-	settings, err := c.opts.Store.VirtualClusterSettings(ctx, vc.ID)
-	if err != nil {
-		return fmt.Errorf("read settings of virtual cluster %s: %w", vc.ID, err)
-	}
-	if limit := settings.Settings.MaxConcurrentJobRuns; limit > 0 && run.State == jobs.StatePending && !run.HoldsSlot() {
+	// A PENDING run's virtual cluster, settings included, was read from the store just now.
+	settings := c.opts.Store.SettingsOf(vc)
+	if limit := settings.MaxConcurrentJobRuns; limit > 0 && run.State == jobs.StatePending && !run.HoldsSlot() {
 		admitted, adm, err := c.opts.Store.AdmitJobRun(ctx, run.ID, limit)
 		if err != nil {
 			return fmt.Errorf("admit job run %s: %w", run.ID, err)
@@ -111,7 +109,7 @@ func (c *Controller) submit(ctx context.Context, cl *cluster, run jobs.JobRun, v
 		run = admitted
 	}
 	attempt := run.Attempt.Current()
-	plan, err := c.opts.Planner.Plan(ctx, run, vc, settings.Settings, attempt)
+	plan, err := c.opts.Planner.Plan(ctx, run, vc, settings, attempt)
 	var verr *jobs.ValidationError
 	if errors.As(err, &verr) {
 		return c.finish(ctx, run, jobs.StateFailed, jobs.FailureValidationError, verr.Error())

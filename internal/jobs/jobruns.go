@@ -48,11 +48,7 @@ func (s *Service) StartJobRun(ctx context.Context, in StartJobRunInput, createdB
 		return JobRun{}, invalid("virtualClusterId", "virtual cluster %s is %s; job runs can only start on a RUNNING virtual cluster", vc.ID, vc.State)
 	}
 	if s.cfg.CheckJob != nil {
-		settings, err := s.VirtualClusterSettings(ctx, vc.ID)
-		if err != nil {
-			return JobRun{}, err
-		}
-		if err := s.cfg.CheckJob(candidate, settings.Settings); err != nil {
+		if err := s.cfg.CheckJob(candidate, s.effective(vc.Settings)); err != nil {
 			return JobRun{}, err
 		}
 	}

@@ -175,6 +175,20 @@ func (s *Service) VirtualClusterSettings(ctx context.Context, id string) (Settin
 	return Settings{VirtualClusterID: id, Settings: s.cfg.DefaultSettings, Source: SettingsFromServer}, nil
 }
 
+// SettingsOf returns the settings in force on a virtual cluster read from the store: its own,
+// or the server's defaults.
+func (s *Service) SettingsOf(vc VirtualCluster) VirtualClusterSettings {
+	return s.effective(vc.Settings)
+}
+
+// effective returns the settings put on a virtual cluster, or the server's defaults.
+func (s *Service) effective(put *VirtualClusterSettings) VirtualClusterSettings {
+	if put != nil {
+		return *put
+	}
+	return s.cfg.DefaultSettings
+}
+
 // PutVirtualClusterSettings replaces a virtual cluster's settings with the document doc (see
 // ParseVirtualClusterSettings). Queued runs are looked at again at once, since a raised limit
 // may admit them.

@@ -84,6 +84,9 @@ type VirtualCluster struct {
 	CreatedAt               time.Time           `json:"createdAt"`
 	Tags                    map[string]string   `json:"tags,omitempty"`
 	SecurityConfigurationID string              `json:"securityConfigurationId,omitempty"`
+	// Settings are the operator's settings put on this virtual cluster, nil when none; only
+	// Store.GetVirtualCluster fills them, and they are never part of the API's shapes.
+	Settings *VirtualClusterSettings `json:"-"`
 }
 
 // JobDriver is the union of the two ways to run Spark.

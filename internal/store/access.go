@@ -226,19 +226,19 @@ func (s *SQLite) DeleteUserPolicy(ctx context.Context, userName, policyName stri
 
 // AppendAudit implements audit.Store.
 func (s *SQLite) AppendAudit(ctx context.Context, events []audit.Event) error {
-	return s.exec(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		stmt, err := tx.PrepareContext(ctx, `INSERT INTO audit_events (at, request_id, principal, access_key_id, source, action, resource, outcome, error_code, status) VALUES (?,?,?,?,?,?,?,?,?,?)`)
-		if err != nil {
-			return err
+	return s.exec(ctx, func(ctx context.Context, tx *sql.Tx) error { return s.insertAudit(ctx, tx, events) })
+}
+
+const insertAuditSQL = `INSERT INTO audit_events (at, request_id, principal, access_key_id, source, action, resource, outcome, error_code, status) VALUES (?,?,?,?,?,?,?,?,?,?)`
+
+func (s *SQLite) insertAudit(ctx context.Context, tx *sql.Tx, events []audit.Event) error {
+	stmt := tx.StmtContext(ctx, s.insertEvent)
+	for _, e := range events {
+		if _, err := stmt.ExecContext(ctx, micros(e.Time), e.RequestID, e.Principal, e.AccessKeyID, e.Source, e.Action, e.Resource, e.Outcome, e.ErrorCode, e.Status); err != nil {
+			return fmt.Errorf("append audit events: %w", err)
 		}
-		defer stmt.Close()
-		for _, e := range events {
-			if _, err := stmt.ExecContext(ctx, micros(e.Time), e.RequestID, e.Principal, e.AccessKeyID, e.Source, e.Action, e.Resource, e.Outcome, e.ErrorCode, e.Status); err != nil {
-				return fmt.Errorf("append audit events: %w", err)
-			}
-		}
-		return nil
-	})
+	}
+	return nil
 }
 
 const auditColumns = "seq, at, request_id, principal, access_key_id, source, action, resource, outcome, error_code, status"

@@ -63,12 +63,11 @@ func findByToken(ctx context.Context, c *pgxpool.Conn, stmt string, args []any, 
 }
 
 // GetVirtualCluster implements jobs.Store.
+// It reads the settings in the same query (VirtualCluster.Settings).
 func (p *Postgres) GetVirtualCluster(ctx context.Context, id string) (jobs.VirtualCluster, error) {
-	doc, err := pgDoc(ctx, p.pool, "virtual_clusters", "virtual cluster", id, false)
-	if err != nil {
-		return jobs.VirtualCluster{}, err
-	}
-	return decodeJSON[jobs.VirtualCluster]("virtual cluster")(doc)
+	var doc, settings []byte
+	err := p.pool.QueryRow(ctx, `SELECT doc, settings FROM virtual_clusters WHERE id = $1`, id).Scan(&doc, &settings)
+	return virtualClusterWithSettings(id, doc, settings, err, pgx.ErrNoRows)
 }
 
 // ListVirtualClusters implements jobs.Store.

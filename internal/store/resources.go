@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/sparkplane/sparkplane/internal/audit"
 	"github.com/sparkplane/sparkplane/internal/jobs"
 )
 
@@ -43,12 +44,27 @@ func (s *SQLite) CreateVirtualCluster(ctx context.Context, vc jobs.VirtualCluste
 }
 
 // GetVirtualCluster implements jobs.Store.
+// It reads the settings in the same query (VirtualCluster.Settings).
 func (s *SQLite) GetVirtualCluster(ctx context.Context, id string) (jobs.VirtualCluster, error) {
-	doc, err := getDoc(ctx, s.read, "virtual_clusters", "virtual cluster", id)
-	if err != nil {
-		return jobs.VirtualCluster{}, err
+	var doc, settings []byte
+	err := s.read.QueryRowContext(ctx, `SELECT doc, settings FROM virtual_clusters WHERE id = ?`, id).Scan(&doc, &settings)
+	return virtualClusterWithSettings(id, doc, settings, err, sql.ErrNoRows)
+}
+
+// virtualClusterWithSettings decodes a virtual cluster row read with its settings column.
+func virtualClusterWithSettings(id string, doc, settings []byte, err, noRows error) (jobs.VirtualCluster, error) {
+	if errors.Is(err, noRows) {
+		return jobs.VirtualCluster{}, jobs.NotFoundError("virtual cluster", id)
 	}
-	return decodeJSON[jobs.VirtualCluster]("virtual cluster")(doc)
+	if err != nil {
+		return jobs.VirtualCluster{}, fmt.Errorf("read virtual cluster %s: %w", id, err)
+	}
+	vc, err := decodeJSON[jobs.VirtualCluster]("virtual cluster")(doc)
+	if err != nil {
+		return vc, err
+	}
+	vc.Settings, err = decodeSettings(id, settings, nil, noRows)
+	return vc, err
 }
 
 // ListVirtualClusters implements jobs.Store.
@@ -145,7 +161,13 @@ func (s *SQLite) CreateJobRun(ctx context.Context, run jobs.JobRun, token jobs.I
 		return jobs.JobRun{}, err
 	}
 	out := run
+	pending := audit.PendingFrom(ctx)
 	err = s.exec(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		if pending != nil {
+			if err := s.insertAudit(ctx, tx, []audit.Event{pending.Event(time.Now())}); err != nil {
+				return err
+			}
+		}
 		if token.Token != "" {
 			var row jobRunRow
 			var hash sql.NullString
@@ -162,7 +184,7 @@ func (s *SQLite) CreateJobRun(ctx context.Context, run jobs.JobRun, token jobs.I
 				return fmt.Errorf("look up clientToken: %w", err)
 			}
 		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO job_runs (id, virtual_cluster_id, name, state, created_at, version, client_token, request_hash, doc, extensions) VALUES (?,?,?,?,?,?,?,?,?,?)`,
+		_, err := tx.StmtContext(ctx, s.insertRun).ExecContext(ctx,
 			run.ID, run.VirtualClusterID, run.Name, string(run.State), micros(run.CreatedAt), run.Version, nullable(token.Token), nullable(token.Hash), doc, ext)
 		if err != nil {
 			return fmt.Errorf("insert job run %s: %w", run.ID, err)
@@ -172,8 +194,13 @@ func (s *SQLite) CreateJobRun(ctx context.Context, run jobs.JobRun, token jobs.I
 	if err != nil {
 		return jobs.JobRun{}, err
 	}
+	if pending != nil {
+		pending.Committed()
+	}
 	return out, nil
 }
+
+const insertJobRunSQL = `INSERT INTO job_runs (id, virtual_cluster_id, name, state, created_at, version, client_token, request_hash, doc, extensions) VALUES (?,?,?,?,?,?,?,?,?,?)`
 
 func scanJobRun(row interface{ Scan(...any) error }, id string) (jobs.JobRun, error) {
 	var r jobRunRow

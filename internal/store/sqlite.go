@@ -28,10 +28,13 @@ const maxBatch = 512
 type SQLite struct {
 	write *sql.DB // one connection, used only by the writer goroutine
 	read  *sql.DB
-	ops   chan writeOp
-	stop  chan struct{}
-	done  chan struct{}
-	once  sync.Once
+	// Statements of the hot write path, prepared once on the write connection: modernc's
+	// SQLite parses a statement's text on every unprepared call.
+	insertRun, insertEvent *sql.Stmt
+	ops                    chan writeOp
+	stop                   chan struct{}
+	done                   chan struct{}
+	once                   sync.Once
 }
 
 var _ jobs.Store = (*SQLite)(nil)
@@ -72,6 +75,14 @@ func Open(ctx context.Context, path string) (*SQLite, error) {
 	r.SetMaxOpenConns(8)
 	r.SetMaxIdleConns(8)
 	s := &SQLite{write: w, read: r, ops: make(chan writeOp, maxBatch), stop: make(chan struct{}), done: make(chan struct{})}
+	if s.insertRun, err = w.PrepareContext(ctx, insertJobRunSQL); err == nil {
+		s.insertEvent, err = w.PrepareContext(ctx, insertAuditSQL)
+	}
+	if err != nil {
+		r.Close()
+		w.Close()
+		return nil, fmt.Errorf("prepare statements: %w", err)
+	}
 	go s.writer()
 	return s, nil
 }
