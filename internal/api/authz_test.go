@@ -500,7 +500,7 @@ func TestAuditLog(t *testing.T) {
 		t.Errorf("no audit event for the unsigned ListVirtualClusters")
 	}
 	// An accepted StartJobRun is recorded once, committed with the run itself.
-	erin := f.srv.User(t, "erin", map[string]string{"run": policy(`{"Effect":"Allow","Action":"emr-containers:StartJobRun","Resource":"*"}`)})
+	erin := f.srv.User(t, "erin", map[string]string{"run": policy(`{"Effect":"Allow","Action":["emr-containers:StartJobRun","emr-containers:TagResource"],"Resource":"*"}`)})
 	started, err := f.srv.ClientAs(erin).StartJobRun(ctx, startInput(f.vcA, "erin"))
 	if err != nil {
 		t.Fatal(err)
