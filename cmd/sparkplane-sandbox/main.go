@@ -14,6 +14,10 @@ import (
 	"syscall"
 	"text/tabwriter"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
 	"github.com/spf13/cobra"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/clientcmd"
@@ -114,7 +118,13 @@ func main() {
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
 			log := slog.New(slog.NewTextHandler(os.Stderr, nil))
-			return emulator.New(client, emulator.Options{Namespace: namespace, Log: log, OnReady: func() {
+			var s3c *s3.Client
+			if endpoint := os.Getenv("SPARKPLANE_EMULATOR_S3_ENDPOINT"); endpoint != "" {
+				// Credentials and region from the environment, as a driver's SDK takes them.
+				s3c = s3.New(s3.Options{Region: os.Getenv("AWS_REGION"), BaseEndpoint: aws.String(endpoint), UsePathStyle: true,
+					Credentials: credentials.NewStaticCredentialsProvider(os.Getenv("AWS_ACCESS_KEY_ID"), os.Getenv("AWS_SECRET_ACCESS_KEY"), "")})
+			}
+			return emulator.New(client, emulator.Options{Namespace: namespace, Log: log, S3: s3c, OnReady: func() {
 				if readyFile != "" {
 					if err := os.WriteFile(readyFile, []byte("ready\n"), 0o644); err != nil {
 						log.Error("write ready file", "err", err)

@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"strconv"
 	"net/http"
 	"time"
 
@@ -25,6 +26,20 @@ func (s *Server) putSettings(r *http.Request, body []byte) (any, error) {
 
 func (s *Server) deleteSettings(r *http.Request, _ []byte) (any, error) {
 	return s.svc.DeleteVirtualClusterSettings(r.Context(), r.PathValue("virtualClusterId"))
+}
+
+func (s *Server) jobRunUI(r *http.Request, _ []byte) (any, error) {
+	run, err := s.svc.DescribeJobRun(r.Context(), r.PathValue("virtualClusterId"), r.PathValue("id"))
+	if err != nil {
+		return nil, err
+	}
+	attempt := 0
+	if v := r.URL.Query().Get("attempt"); v != "" {
+		if attempt, err = strconv.Atoi(v); err != nil || attempt < 1 {
+			return nil, &jobs.ValidationError{Field: "attempt", Rule: "must be a positive integer"}
+		}
+	}
+	return s.sparkUI.JobRunUI(r.Context(), run, attempt)
 }
 
 // DefaultAuditRange is how far back an audit listing reaches when the request names no start.

@@ -51,6 +51,9 @@ type Options struct {
 	// Directory manages the IAM-style users the /iam routes serve; nil leaves those routes
 	// answering that the server keeps no users.
 	Directory *access.Directory
+	// SparkUI, when set, answers the Spark UI extension route
+	// (GET /virtualclusters/{virtualClusterId}/jobruns/{id}/ui); nil leaves it out.
+	SparkUI SparkUI
 	// Audit, when set, receives one event per call; nil records nothing. AuditStore answers
 	// the audit listing route; nil leaves it answering that there is no audit log.
 	Audit      *audit.Log
@@ -71,10 +74,17 @@ type Server struct {
 	gatherer     prometheus.Gatherer
 	trust        TrustPolicies
 	dir          *access.Directory
+	sparkUI      SparkUI
 	audit        *audit.Log
 	auditStore   audit.Store
 	// actions maps a route pattern to its action, for audit records of refused requests.
 	actions map[string]string
+}
+
+// SparkUI reads what a Spark history server would show of a job run's attempt (0: the
+// current one) from its event log (internal/sparkui); the answer is encoded as JSON as it is.
+type SparkUI interface {
+	JobRunUI(ctx context.Context, run jobs.JobRun, attempt int) (any, error)
 }
 
 // TrustPolicies writes IAM trust policies for execution roles (sparkplane execution-roles
@@ -93,7 +103,7 @@ func New(svc *jobs.Service, auth *Authenticator, opts Options) (*Server, error) 
 	}
 	s := &Server{svc: svc, auth: auth, log: opts.Logger, maxBody: opts.MaxBodyBytes, mux: http.NewServeMux(), cost: opts.Cost,
 		metricsToken: opts.MetricsToken, metrics: m, gatherer: opts.Gatherer, trust: opts.TrustPolicies,
-		dir: opts.Directory, audit: opts.Audit, auditStore: opts.AuditStore}
+		dir: opts.Directory, audit: opts.Audit, auditStore: opts.AuditStore, sparkUI: opts.SparkUI}
 	if s.dir == nil {
 		s.dir = access.NewDirectory(access.Options{})
 	}
@@ -149,6 +159,9 @@ func (s *Server) routes() {
 		"PUT /virtualclusters/{virtualClusterId}/settings":          {sp("PutVirtualClusterSettings"), s.putSettings, s.on(sp("PutVirtualClusterSettings"), vc), true},
 		"DELETE /virtualclusters/{virtualClusterId}/settings":       {sp("DeleteVirtualClusterSettings"), s.deleteSettings, s.on(sp("DeleteVirtualClusterSettings"), vc), true},
 		"GET /audit/events": {sp("ListAuditEvents"), s.listAuditEvents, anywhere(sp("ListAuditEvents")), false},
+	}
+	if s.sparkUI != nil {
+		h["GET /virtualclusters/{virtualClusterId}/jobruns/{id}/ui"] = route{sp("DescribeJobRunUI"), s.jobRunUI, s.on(sp("DescribeJobRunUI"), run), false}
 	}
 	if s.trust != nil {
 		h["GET /virtualclusters/{virtualClusterId}/trustpolicy"] = route{sp("GetTrustPolicy"), func(r *http.Request, _ []byte) (any, error) {

@@ -57,6 +57,10 @@ type Config struct {
 	SecretsKeyFile string `json:"secretsKeyFile,omitempty"`
 	// Audit tunes the audit log.
 	Audit Audit `json:"audit,omitempty"`
+	// EventLogURI is where Spark event logs of runs with persistentAppUI (EMR's default) but
+	// no s3MonitoringConfiguration.logUri go, an s3:// URI; empty: only runs with a logUri
+	// keep event logs. The drivers write there with their own (IRSA) credentials.
+	EventLogURI string `json:"eventLogUri,omitempty"`
 }
 
 // Audit tunes the audit log of every call.
@@ -295,6 +299,9 @@ func (c Config) Validate() error {
 		if err := c.DefaultSettings.Validate(); err != nil {
 			bad("defaultSettings", "%v", strings.TrimPrefix(err.Error(), "settings."))
 		}
+	}
+	if c.EventLogURI != "" && (!strings.HasPrefix(c.EventLogURI, "s3://") || len(c.EventLogURI) == len("s3://")) {
+		bad("eventLogUri", "must be an S3 URI such as s3://bucket/spark-event-logs, got %q", c.EventLogURI)
 	}
 	if c.Audit.Retention.Duration < 0 {
 		bad("audit.retention", "must not be negative, got %s", c.Audit.Retention)

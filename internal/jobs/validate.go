@@ -221,6 +221,9 @@ func (e *errs) s3(field string, c *S3MonitoringConfiguration) {
 		return
 	}
 	e.str(field+".logUri", c.LogURI, true, 1, 10280, nil)
+	if bucket, _, _ := strings.Cut(strings.TrimPrefix(c.LogURI, "s3://"), "/"); !strings.HasPrefix(c.LogURI, "s3://") || bucket == "" {
+		e.fail(field+".logUri", "must be an S3 URI such as s3://my-bucket/logs, got %q", c.LogURI)
+	}
 	for _, r := range c.LogURI {
 		if r < 0x20 && r != '\t' && r != '\n' && r != '\r' {
 			e.fail(field+".logUri", "must not contain control characters")

@@ -43,6 +43,14 @@ func TestValidateInput(t *testing.T) {
 			r.ConfigurationOverrides = &ConfigurationOverrides{MonitoringConfiguration: &MonitoringConfiguration{
 				S3MonitoringConfiguration: &S3MonitoringConfiguration{}}}
 		}, "configurationOverrides.monitoringConfiguration.s3MonitoringConfiguration.logUri", "required"},
+		{"log uri not s3", func(r *JobRun) {
+			r.ConfigurationOverrides = &ConfigurationOverrides{MonitoringConfiguration: &MonitoringConfiguration{
+				S3MonitoringConfiguration: &S3MonitoringConfiguration{LogURI: "hdfs://namenode/logs"}}}
+		}, "configurationOverrides.monitoringConfiguration.s3MonitoringConfiguration.logUri", "must be an S3 URI"},
+		{"log uri without bucket", func(r *JobRun) {
+			r.ConfigurationOverrides = &ConfigurationOverrides{MonitoringConfiguration: &MonitoringConfiguration{
+				S3MonitoringConfiguration: &S3MonitoringConfiguration{LogURI: "s3:///logs"}}}
+		}, "configurationOverrides.monitoringConfiguration.s3MonitoringConfiguration.logUri", "must be an S3 URI"},
 		{"rotation files out of range", func(r *JobRun) {
 			r.ConfigurationOverrides = &ConfigurationOverrides{MonitoringConfiguration: &MonitoringConfiguration{
 				ContainerLogRotationConfiguration: &ContainerLogRotationConfiguration{RotationSize: "2KB", MaxFilesToKeep: 0}}}

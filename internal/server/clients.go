@@ -79,10 +79,7 @@ func (s *Server) wireClusters(ctx context.Context, catalog *release.Catalog, pri
 		}
 		s.Recorders = append(s.Recorders, rec)
 	}
-	templates := &submission.Templates{AllowedDirs: cfg.PodTemplateDirs}
-	if templates.S3, err = s3Client(ctx, cfg); err != nil {
-		return err
-	}
+	templates := &submission.Templates{AllowedDirs: cfg.PodTemplateDirs, S3: s.s3}
 	defaults := make([]submission.Defaults, len(cfg.JobDefaults))
 	for i, d := range cfg.JobDefaults {
 		defaults[i] = submission.Defaults{VirtualClusters: d.VirtualClusters, SparkConf: d.SparkConf,
@@ -92,7 +89,7 @@ func (s *Server) wireClusters(ctx context.Context, catalog *release.Catalog, pri
 		Store:    s.Service,
 		Clusters: clusters,
 		Planner: &submission.Planner{Releases: catalog, Templates: templates, Defaults: defaults,
-			CreateNamespaces: createNS},
+			CreateNamespaces: createNS, EventLogURI: cfg.EventLogURI},
 		PendingTimeout: cfg.Controller.PendingTimeout.Duration,
 		DriverTTL:      cfg.Controller.DriverTTL.Duration,
 		Resync:         cfg.Controller.Resync.Duration,
@@ -187,7 +184,7 @@ func resourceOf(path string) (resource string, collection bool) {
 	return parts[0] + "/" + parts[2], false
 }
 
-// s3Client builds the client pod templates are read with.
+// s3Client builds the client pod templates and event logs are read with.
 func s3Client(ctx context.Context, cfg config.Config) (*s3.Client, error) {
 	region := cfg.S3.Region
 	if region == "" {

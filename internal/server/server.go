@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"k8s.io/client-go/informers"
@@ -26,6 +27,7 @@ import (
 	"github.com/sparkplane/sparkplane/internal/cost"
 	"github.com/sparkplane/sparkplane/internal/jobs"
 	"github.com/sparkplane/sparkplane/internal/release"
+	"github.com/sparkplane/sparkplane/internal/sparkui"
 	"github.com/sparkplane/sparkplane/internal/store"
 	"github.com/sparkplane/sparkplane/internal/submission"
 	"github.com/sparkplane/sparkplane/internal/trust"
@@ -57,6 +59,7 @@ type Server struct {
 
 	factories []informers.SharedInformerFactory
 	log       *slog.Logger
+	s3        *s3.Client
 }
 
 // New opens the store (creating the data directory) and wires every part. Nothing runs until
@@ -113,6 +116,9 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 	if err != nil {
 		return fail(err)
 	}
+	if s.s3, err = s3Client(ctx, cfg); err != nil {
+		return fail(err)
+	}
 	if err := s.wireClusters(ctx, catalog, prices, reg); err != nil {
 		return fail(err)
 	}
@@ -130,7 +136,8 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 	s.Handler, err = api.New(s.Service, api.NewAuthenticator(cfg.Region, s.Directory, nil), api.Options{Logger: log, Cost: s.Cost,
 		MetricsToken: cfg.MetricsToken, Registerer: reg, Gatherer: reg,
 		TrustPolicies: trustPolicies{svc: s.Service, roles: roles(cfg.ExecutionRoles)},
-		Directory:     s.Directory, Audit: s.Audit, AuditStore: st})
+		Directory:     s.Directory, Audit: s.Audit, AuditStore: st,
+		SparkUI:       sparkUI{&sparkui.Reader{S3: s.s3, EventLogURI: cfg.EventLogURI}}})
 	if err != nil {
 		return fail(err)
 	}
@@ -298,4 +305,11 @@ func (t trustPolicies) TrustPolicy(ctx context.Context, virtualClusterID string,
 		return nil, err
 	}
 	return trust.ForVirtualCluster(req, vc, t.roles, "")
+}
+
+// sparkUI adapts the event log reader to the API's Spark UI route.
+type sparkUI struct{ r *sparkui.Reader }
+
+func (u sparkUI) JobRunUI(ctx context.Context, run jobs.JobRun, attempt int) (any, error) {
+	return u.r.Read(ctx, run, attempt)
 }

@@ -15,6 +15,10 @@ type identity struct {
 	localDir string // spark-<uuid>
 }
 
+// AppID is the spark.app.id sparkplane gives a job run's attempt (spark-<32 hex>), under which
+// its driver writes its event log.
+func AppID(jobRunID string, attempt int) string { return deriveIdentity(jobRunID, attempt).appID }
+
 // deriveIdentity hashes the job run id and attempt. Different attempts get different names,
 // because the failed attempt's driver pod still exists; the same attempt always gets the same.
 func deriveIdentity(jobRunID string, attempt int) identity {

@@ -51,6 +51,9 @@ type Planner struct {
 	CreateNamespaces map[string]bool
 	// Now stamps spark.app.submitTime; nil means time.Now.
 	Now func() time.Time
+	// EventLogURI is where event logs of runs with persistentAppUI but no logUri go (an s3://
+	// URI); empty: only runs with a logUri write event logs. See EventLogDir.
+	EventLogURI string
 }
 
 var _ controller.Planner = (*Planner)(nil)
@@ -71,6 +74,7 @@ func (p *Planner) Plan(ctx context.Context, run jobs.JobRun, vc jobs.VirtualClus
 		return nil, err
 	}
 	job.Attempt = attempt
+	eventLogConf(job.Conf, EventLogDir(run, p.EventLogURI))
 	now := time.Now
 	if p.Now != nil {
 		now = p.Now

@@ -143,3 +143,43 @@ func TestServiceAccountName(t *testing.T) {
 		t.Errorf("names %q %q %q", a, b, long)
 	}
 }
+
+// TestEventLogDir checks where event logs go: beside the logs in EMR's layout when the run
+// names a logUri, under the server's location for runs with persistentAppUI (EMR's default)
+// otherwise, and nowhere when neither applies; the job's own spark.eventLog.* settings win.
+func TestEventLogDir(t *testing.T) {
+	run := func(persistent, logURI string) jobs.JobRun {
+		m := &jobs.MonitoringConfiguration{PersistentAppUI: persistent}
+		if logURI != "" {
+			m.S3MonitoringConfiguration = &jobs.S3MonitoringConfiguration{LogURI: logURI}
+		}
+		return jobs.JobRun{ID: "job1", VirtualClusterID: "vc1", ConfigurationOverrides: &jobs.ConfigurationOverrides{MonitoringConfiguration: m}}
+	}
+	tests := []struct {
+		run        jobs.JobRun
+		defaultURI string
+		want       string
+	}{
+		{run("", "s3://logs/emr/"), "", "s3://logs/emr/vc1/jobs/job1/sparklogs"},
+		{run("DISABLED", "s3://logs"), "s3://server", "s3://logs/vc1/jobs/job1/sparklogs"},
+		{run("ENABLED", ""), "s3://server/ui", "s3://server/ui/vc1/jobs/job1/sparklogs"},
+		{jobs.JobRun{ID: "job1", VirtualClusterID: "vc1"}, "s3://server/ui", "s3://server/ui/vc1/jobs/job1/sparklogs"},
+		{run("DISABLED", ""), "s3://server/ui", ""},
+		{run("ENABLED", ""), "", ""},
+	}
+	for i, tt := range tests {
+		if got := EventLogDir(tt.run, tt.defaultURI); got != tt.want {
+			t.Errorf("%d: EventLogDir = %q, want %q", i, got, tt.want)
+		}
+	}
+	conf := map[string]string{}
+	eventLogConf(conf, "s3://logs/vc1/jobs/job1/sparklogs")
+	if conf["spark.eventLog.enabled"] != "true" || conf["spark.eventLog.dir"] != "s3a://logs/vc1/jobs/job1/sparklogs" {
+		t.Errorf("event log conf = %v", conf)
+	}
+	own := map[string]string{"spark.eventLog.enabled": "false"}
+	eventLogConf(own, "s3://logs/x")
+	if len(own) != 1 {
+		t.Errorf("the job's own spark.eventLog.enabled=false was overridden: %v", own)
+	}
+}

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
 	"github.com/sparkplane/sparkplane/internal/wellknown"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -51,6 +53,9 @@ type Options struct {
 	Resync time.Duration
 	// OnReady, when set, is called once the emulator watches the cluster.
 	OnReady func()
+	// S3, when set, receives the event logs of drivers with spark.eventLog.enabled (at
+	// spark.eventLog.dir, an s3a:// or s3:// URI); nil writes none.
+	S3 *s3.Client
 }
 
 // Emulator plays the Spark driver for the driver pods of a cluster with simulated kubelets.
@@ -284,6 +289,9 @@ func (e *Emulator) finish(ctx context.Context, driver *corev1.Pod, conf Conf, co
 		execs, err := e.executors(driver, conf)
 		if err != nil {
 			return err
+		}
+		if err := e.writeEventLog(ctx, driver, conf, execs, code, message); err != nil {
+			e.log.Warn("event log not written", "pod", ns+"/"+driver.Name, "err", err)
 		}
 		del, err := conf.boolean("spark.kubernetes.executor.deleteOnTermination", true)
 		if err != nil {

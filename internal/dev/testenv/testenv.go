@@ -205,7 +205,11 @@ func Start(ctx context.Context, opts Options) (*Env, error) {
 		if err != nil {
 			return env, err
 		}
-		em := emulator.New(env.Client, emulator.Options{Log: slog.New(slog.NewTextHandler(logFile, nil))})
+		eopts := emulator.Options{Log: slog.New(slog.NewTextHandler(logFile, nil))}
+		if opts.S3 {
+			eopts.S3 = env.S3.Client() // the drivers' event logs
+		}
+		em := emulator.New(env.Client, eopts)
 		go func() {
 			defer close(env.emulated)
 			defer logFile.Close()
