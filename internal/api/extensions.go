@@ -2,8 +2,8 @@ package api
 
 import (
 	"context"
-	"strconv"
 	"net/http"
+	"strconv"
 	"time"
 
 	smithytime "github.com/aws/smithy-go/time"

@@ -69,6 +69,8 @@
 //	                                # or the key itself in SPARKPLANE_SECRETS_KEY
 //	audit:
 //	  retention: 2160h              # audit events are kept this long (90 days)
+//	eventLogUri: s3://bucket/spark-event-logs   # event logs of runs with persistentAppUI and no
+//	                                # logUri go under <uri>/<vc>/jobs/<id>/sparklogs; empty: none
 //
 // The credentials file uses the AWS shared-credentials INI format, so the same file works as
 // AWS_SHARED_CREDENTIALS_FILE for the aws CLI and SDKs:

@@ -140,7 +140,8 @@ func (c *Controller) submit(ctx context.Context, cl *cluster, run jobs.JobRun, v
 			SparkVersion: plan.Objects.SparkVersion}
 		r.RetryPolicyExecution = &jobs.RetryPolicyExecution{CurrentAttemptCount: int32(attempt)}
 		r.State = jobs.StateSubmitted
-		r.StateDetails = fmt.Sprintf("driver pod %s/%s created (attempt %d of %d)", plan.Namespace, plan.Objects.DriverPod.Name, attempt, maxAttempts(run))
+		r.StateDetails = fmt.Sprintf("driver pod %s/%s created (attempt %d of %d)", plan.Namespace, plan.Objects.DriverPod.Name, attempt, maxAttempts(run)) +
+			r.MonitoringNote()
 		return nil
 	})
 	if err == nil {
@@ -289,7 +290,7 @@ func (c *Controller) finish(ctx context.Context, run jobs.JobRun, to jobs.JobRun
 	_, err := c.update(ctx, run, func(r *jobs.JobRun) error {
 		r.State = to
 		r.FailureReason = reason
-		r.StateDetails = details + timeline(r, to, now)
+		r.StateDetails = details + r.MonitoringNote() + timeline(r, to, now)
 		r.FinishedAt = &now
 		if r.RetryPolicyExecution == nil {
 			r.RetryPolicyExecution = &jobs.RetryPolicyExecution{CurrentAttemptCount: int32(run.Attempt.Current())}

@@ -2,6 +2,7 @@ package jobs
 
 import (
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -69,4 +70,26 @@ func timesEqual(a, b *time.Time) bool {
 		return a == b
 	}
 	return a.Equal(*b)
+}
+
+// MonitoringNote says, for a run's stateDetails, what of its monitoringConfiguration
+// sparkplane does not do, so that nobody looks for logs that were never sent: there is no
+// CloudWatch to send to, and container logs are not shipped to the logUri (its Spark event
+// logs are). "" when there is nothing to say.
+func (r JobRun) MonitoringNote() string {
+	if r.ConfigurationOverrides == nil || r.ConfigurationOverrides.MonitoringConfiguration == nil {
+		return ""
+	}
+	m := r.ConfigurationOverrides.MonitoringConfiguration
+	var notes []string
+	if m.CloudWatchMonitoringConfiguration != nil {
+		notes = append(notes, "cloudWatchMonitoringConfiguration is ignored: sparkplane sends no logs to CloudWatch")
+	}
+	if m.S3MonitoringConfiguration != nil {
+		notes = append(notes, "driver and executor logs are not shipped to the logUri by this sparkplane version; the Spark event log is written under it")
+	}
+	if len(notes) == 0 {
+		return ""
+	}
+	return " (" + strings.Join(notes, "; ") + ")"
 }

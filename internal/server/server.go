@@ -137,7 +137,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 		MetricsToken: cfg.MetricsToken, Registerer: reg, Gatherer: reg,
 		TrustPolicies: trustPolicies{svc: s.Service, roles: roles(cfg.ExecutionRoles)},
 		Directory:     s.Directory, Audit: s.Audit, AuditStore: st,
-		SparkUI:       sparkUI{&sparkui.Reader{S3: s.s3, EventLogURI: cfg.EventLogURI}}})
+		SparkUI: sparkUI{&sparkui.Reader{S3: s.s3, EventLogURI: cfg.EventLogURI}}})
 	if err != nil {
 		return fail(err)
 	}
