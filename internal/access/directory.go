@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"errors"
+	"fmt"
 	"regexp"
 	"strings"
 	"sync"
@@ -61,6 +62,15 @@ type Identity struct {
 // adminPolicy is the policy of the configuration's keys.
 var adminPolicy = func() *iam.Policy {
 	p, err := iam.Parse("administrator (configuration key)", []byte(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}`))
+	if err != nil {
+		panic(err)
+	}
+	return p
+}()
+
+// denyAll stands for a user's policies when one of them no longer parses.
+var denyAll = func() *iam.Policy {
+	p, err := iam.Parse("a stored policy of this user does not parse on this server", []byte(`{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"*","Resource":"*"}]}`))
 	if err != nil {
 		panic(err)
 	}
@@ -177,8 +187,10 @@ func (d *Directory) load(ctx context.Context, accessKeyID string) (Identity, boo
 		p, err := iam.Parse(doc.PolicyName, []byte(doc.PolicyDocument))
 		if err != nil {
 			// Stored policies were parsed when they were put; one that no longer parses (a
-			// newer server wrote it) is left out, which can only deny more.
-			continue
+			// newer server wrote it) could hold a Deny: the user may do nothing until it is
+			// fixed, rather than more than meant.
+			return Identity{AccessKeyID: k.AccessKeyID, Secret: secret, Principal: u.Arn, UserName: u.UserName,
+				Policies: []*iam.Policy{denyAll}}, true, nil
 		}
 		id.Policies = append(id.Policies, p)
 		id.UsesResourceTags = id.UsesResourceTags || usesResourceTags(p)
@@ -244,6 +256,11 @@ func (d *Directory) CreateUser(ctx context.Context, name string) (User, error) {
 	}
 	if err := d.requireStore(); err != nil {
 		return User{}, err
+	}
+	for _, k := range d.static {
+		if k.Principal == d.UserARN(name) {
+			return User{}, &iamValidation{Field: "userName", Rule: fmt.Sprintf("%q is the principal of an administrator key in the server configuration; choose another name", k.Principal)}
+		}
 	}
 	u := User{UserName: name, UserID: "AIDA" + randomUpper(17), Arn: d.UserARN(name), Path: "/", CreateDate: d.now().UTC().Truncate(time.Microsecond)}
 	if err := d.store.CreateUser(ctx, u); err != nil {

@@ -124,8 +124,9 @@ func LoadOrCreateKeyFile(path string, create bool) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("secrets key file %s: %w", path, err)
 	}
-	if st, err := os.Stat(path); err == nil && st.Mode().Perm()&0o077 != 0 {
-		return nil, fmt.Errorf("secrets key file %s: mode %v lets others read it; chmod 600 it", path, st.Mode().Perm())
+	// Group-readable is allowed: a Kubernetes Secret mounted with an fsGroup is 0440.
+	if st, err := os.Stat(path); err == nil && st.Mode().Perm()&0o007 != 0 {
+		return nil, fmt.Errorf("secrets key file %s: mode %v lets any user read it; chmod 600 it", path, st.Mode().Perm())
 	}
 	key, err := ParseKey(string(data))
 	if err != nil {

@@ -2,7 +2,10 @@ package api
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"net/http"
+	"regexp"
 	"sort"
 	"strings"
 
@@ -117,15 +120,19 @@ func (s *Server) runARN(vc, id string) string {
 
 // tagsOf reads the tags of the resource an ARN names, when the caller's policies can depend on
 // them; a resource that does not exist has none (the call then answers not found, if allowed).
-func (s *Server) tagsOf(ctx context.Context, id *access.Identity, arn string) map[string]string {
+func (s *Server) tagsOf(ctx context.Context, id *access.Identity, arn string) (map[string]string, error) {
 	if !id.UsesResourceTags {
-		return nil
+		return nil, nil
 	}
 	tags, err := s.svc.ListTagsForResource(ctx, arn)
-	if err != nil {
-		return nil
+	if errors.Is(err, jobs.ErrNotFound) {
+		return nil, nil // the call answers not found, if it is allowed at all
 	}
-	return tags
+	if err != nil {
+		// Never decide without the tags: a Deny conditioned on them would be skipped.
+		return nil, fmt.Errorf("read the tags of %s to authorize the call: %w", arn, err)
+	}
+	return tags, nil
 }
 
 // on authorizes an action on the resource the path names (arn builds it from the request),
@@ -133,7 +140,11 @@ func (s *Server) tagsOf(ctx context.Context, id *access.Identity, arn string) ma
 func (s *Server) on(action string, arn func(r *http.Request) string) authorizer {
 	return func(r *http.Request, _ []byte, id *access.Identity) ([]check, error) {
 		a := arn(r)
-		return []check{{action, a, resourceTags(nil, s.tagsOf(r.Context(), id, a))}}, nil
+		tags, err := s.tagsOf(r.Context(), id, a)
+		if err != nil {
+			return nil, err
+		}
+		return []check{{action, a, resourceTags(nil, tags)}}, nil
 	}
 }
 
@@ -182,12 +193,17 @@ func (s *Server) startJobRunAuthz(r *http.Request, body []byte, id *access.Ident
 	}
 	in.VirtualClusterID = r.PathValue("virtualClusterId")
 	vc := s.vcARN(in.VirtualClusterID)
-	ctx := resourceTags(nil, s.tagsOf(r.Context(), id, vc))
-	ctx = requestTags(ctx, in.Tags)
+	vcTags, err := s.tagsOf(r.Context(), id, vc)
+	if err != nil {
+		return nil, err
+	}
+	// The run's tags are the request's merged over its job template's jobTags.
+	role, tags := s.svc.ResolveStartJobRun(r.Context(), in)
+	ctx := requestTags(resourceTags(nil, vcTags), tags)
 	if ctx == nil {
 		ctx = map[string][]string{}
 	}
-	if role := s.svc.ResolveStartJobRun(r.Context(), in); role != "" {
+	if role != "" {
 		ctx[iam.KeyExecutionRoleArn] = []string{role}
 	}
 	var template string
@@ -197,11 +213,15 @@ func (s *Server) startJobRunAuthz(r *http.Request, body []byte, id *access.Ident
 	}
 	checks := []check{{"emr-containers:StartJobRun", vc, ctx}}
 	if template != "" {
-		checks = append(checks, check{"emr-containers:DescribeJobTemplate", template, resourceTags(nil, s.tagsOf(r.Context(), id, template))})
+		templateTags, err := s.tagsOf(r.Context(), id, template)
+		if err != nil {
+			return nil, err
+		}
+		checks = append(checks, check{"emr-containers:DescribeJobTemplate", template, resourceTags(nil, templateTags)})
 	}
-	if len(in.Tags) > 0 {
+	if len(tags) > 0 {
 		// The run does not exist yet: the question is asked about the job runs of the cluster.
-		checks = append(checks, check{"emr-containers:TagResource", vc + "/jobruns/*", requestTags(nil, in.Tags)})
+		checks = append(checks, check{"emr-containers:TagResource", vc + "/jobruns/*", requestTags(nil, tags)})
 	}
 	return checks, nil
 }
@@ -211,7 +231,11 @@ func (s *Server) startJobRunAuthz(r *http.Request, body []byte, id *access.Ident
 func (s *Server) tagAuthz(action string) authorizer {
 	return func(r *http.Request, body []byte, id *access.Identity) ([]check, error) {
 		arn := r.PathValue("resourceArn")
-		ctx := resourceTags(nil, s.tagsOf(r.Context(), id, arn))
+		tags, err := s.tagsOf(r.Context(), id, arn)
+		if err != nil {
+			return nil, err
+		}
+		ctx := resourceTags(nil, tags)
 		switch action {
 		case "emr-containers:TagResource":
 			var in struct {
@@ -272,11 +296,13 @@ func (s *Server) userAuthz(action string) authorizer {
 // that did not authenticate.
 func accessKeyID(r *http.Request) string {
 	h, ok := parseAuthorization(r.Header.Get("Authorization"))
-	if !ok {
-		return ""
+	if !ok || !reAccessKeyID.MatchString(h.accessKey) {
+		return "" // not an access key's shape: an unsigned request must not write what it likes into the log
 	}
 	return h.accessKey
 }
+
+var reAccessKeyID = regexp.MustCompile(`^[A-Z0-9]{16,128}$`)
 
 // sourceAddress is the request's peer, without its port.
 func sourceAddress(r *http.Request) string {

@@ -137,7 +137,7 @@ func (c *Controller) submit(ctx context.Context, cl *cluster, run jobs.JobRun, v
 	now := c.opts.Clock.Now().UTC()
 	_, err = c.update(ctx, run, func(r *jobs.JobRun) error {
 		r.Attempt = jobs.Attempt{Number: attempt, Namespace: plan.Namespace, DriverPod: plan.Objects.DriverPod.Name, SubmittedAt: now,
-			SparkVersion: plan.Objects.SparkVersion}
+			SparkVersion: plan.Objects.SparkVersion, AdmittedAt: r.Attempt.AdmittedAt}
 		r.RetryPolicyExecution = &jobs.RetryPolicyExecution{CurrentAttemptCount: int32(attempt)}
 		r.State = jobs.StateSubmitted
 		r.StateDetails = fmt.Sprintf("driver pod %s/%s created (attempt %d of %d)", plan.Namespace, plan.Objects.DriverPod.Name, attempt, maxAttempts(run)) +

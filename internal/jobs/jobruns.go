@@ -135,18 +135,19 @@ func (s *Service) resolveStart(ctx context.Context, in StartJobRunInput) (JobRun
 	return candidate, nil
 }
 
-// ResolveStartJobRun returns the execution role a StartJobRun request runs with once its job
-// template is applied, for the authorizer's emr-containers:ExecutionRoleArn condition. A
-// request that does not resolve returns the role it names itself.
-func (s *Service) ResolveStartJobRun(ctx context.Context, in StartJobRunInput) string {
-	if in.ExecutionRoleArn != "" || in.JobTemplateID == "" {
-		return in.ExecutionRoleArn
+// ResolveStartJobRun returns the execution role and the tags a StartJobRun request runs with
+// once its job template is applied, for the authorizer's emr-containers:ExecutionRoleArn,
+// aws:RequestTag and aws:TagKeys conditions. A request that does not resolve returns what it
+// names itself.
+func (s *Service) ResolveStartJobRun(ctx context.Context, in StartJobRunInput) (role string, tags map[string]string) {
+	if in.JobTemplateID == "" {
+		return in.ExecutionRoleArn, in.Tags
 	}
 	run, err := s.resolveStart(ctx, in)
 	if err != nil {
-		return in.ExecutionRoleArn
+		return in.ExecutionRoleArn, in.Tags
 	}
-	return run.ExecutionRoleArn
+	return run.ExecutionRoleArn, run.Tags
 }
 
 // ValidateInput checks the resolved input of a job run (role, release label, driver,

@@ -51,10 +51,9 @@
 //     sysctls, user namespaces (hostUsers), runtimeClassName and readOnlyRootFilesystem.
 //   - Volume types other than hostPath (a PersistentVolume or CSI driver may still reach
 //     the node), service accounts and their tokens, node selection and tolerations.
-//   - Pods the driver creates by other means: Spark feature steps
-//     (spark.kubernetes.executor.pod.featureSteps) and application code calling the
-//     Kubernetes API with the driver's service account can build executor pods this
-//     package never sees. A hard guarantee for those needs an admission policy in the
+//   - Pods the driver's own code creates: application code calling the Kubernetes API with
+//     the driver's service account can build pods this package never sees (Spark's executor
+//     feature steps, the other way, are refused by sparkplane at StartJobRun). A hard guarantee for those needs an admission policy in the
 //     cluster (Pod Security Admission or a ValidatingAdmissionPolicy); this package gives
 //     the user an early, precise refusal for everything sparkplane builds or passes on.
 package podpolicy

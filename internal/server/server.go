@@ -195,7 +195,9 @@ func (s *Server) Run(ctx context.Context, ln net.Listener) error {
 
 // serveHTTP answers requests on ln until ctx ends, then shuts down gracefully.
 func (s *Server) serveHTTP(ctx context.Context, ln net.Listener) error {
-	srv := &http.Server{Handler: s.Handler, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelWarn)}
+	// Signed requests carry a handful of short headers; 64 KiB is generous and bounds what an
+	// unauthenticated client can make the server hold.
+	srv := &http.Server{Handler: s.Handler, ReadHeaderTimeout: 10 * time.Second, MaxHeaderBytes: 64 << 10, ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelWarn)}
 	errc := make(chan error, 1)
 	go func() {
 		if s.Config.TLS.CertFile != "" {
@@ -230,7 +232,8 @@ func defaultSettings(cfg config.Config) jobs.VirtualClusterSettings {
 }
 
 // secretsSealer loads the key that seals users' secrets: SPARKPLANE_SECRETS_KEY, else the key
-// file, which is created on the first start.
+// file, which is created on the first start of a server on SQLite. With neither (PostgreSQL
+// and no key given) it returns nil: creating an access key then says which setting is missing.
 func secretsSealer(cfg config.Config) (*access.Sealer, error) {
 	var key []byte
 	var err error
@@ -239,8 +242,18 @@ func secretsSealer(cfg config.Config) (*access.Sealer, error) {
 		if err != nil {
 			return nil, fmt.Errorf("SPARKPLANE_SECRETS_KEY: %w", err)
 		}
-	} else if key, err = access.LoadOrCreateKeyFile(cmp.Or(cfg.SecretsKeyFile, filepath.Join(cfg.DataDir, "secrets.key")), true); err != nil {
-		return nil, fmt.Errorf("config secretsKeyFile: %w", err)
+	} else {
+		// Created on the first start only for SQLite, the one-server store: replicas on
+		// PostgreSQL must share one key, which the operator provides.
+		path := cmp.Or(cfg.SecretsKeyFile, filepath.Join(cfg.DataDir, "secrets.key"))
+		key, err = access.LoadOrCreateKeyFile(path, !store.IsPostgresURL(cfg.Database))
+		if errors.Is(err, os.ErrNotExist) {
+			// Users can be listed and managed, but no access key can be created or checked.
+			return nil, nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("config secretsKeyFile: %w", err)
+		}
 	}
 	return access.NewSealer(key)
 }

@@ -96,6 +96,8 @@ func unsupportedConf(k string) (string, bool) {
 		return "Kerberos login is not supported by sparkplane", true
 	case "spark.kubernetes.driver.pod.featureSteps":
 		return "custom driver feature steps run in the submitting JVM, which sparkplane does not have; use a pod template", true
+	case "spark.kubernetes.executor.pod.featureSteps":
+		return "custom executor feature steps change executor pods where the virtual cluster's pod policy cannot check them; use an executor pod template", true
 	}
 	if strings.HasPrefix(k, "spark.kubernetes.kerberos.") {
 		return "Kerberos is not supported by sparkplane", true

@@ -21,6 +21,7 @@ func TestCheckUserConf(t *testing.T) {
 		{"spark.kubernetes.authenticate.driver.caCertFile", "credentials"},
 		{"spark.kubernetes.kerberos.krb5.path", "Kerberos"},
 		{"spark.kubernetes.driver.pod.featureSteps", "feature steps"},
+		{"spark.kubernetes.executor.pod.featureSteps", "pod policy cannot check"},
 		{"spark.kubernetes.executor.label.spark-exec-id", "reserved by Spark"},
 		{"spark.kubernetes.driver.label.spark-app-selector", "reserved by Spark"},
 	}
@@ -32,7 +33,7 @@ func TestCheckUserConf(t *testing.T) {
 	}
 	ok := map[string]string{
 		"spark.kubernetes.container.image": "mine", "spark.executor.instances": "3",
-		"spark.kubernetes.driver.podTemplateFile": "s3://b/t.yaml", "spark.kubernetes.executor.pod.featureSteps": "a.B",
+		"spark.kubernetes.driver.podTemplateFile": "s3://b/t.yaml", "spark.kubernetes.executor.podTemplateFile": "s3://b/e.yaml",
 		"spark.kubernetes.driver.label.team": "x", "spark.kubernetes.submission.waitAppCompletion": "false",
 	}
 	if err := CheckUserConf(ok); err != nil {

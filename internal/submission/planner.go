@@ -1,6 +1,7 @@
 package submission
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -119,6 +120,12 @@ func checkTemplates(policy jobs.PodPolicy, job spark.Job) error {
 	}{{confDriverTemplate, job.DriverPodTemplate}, {confExecutorTemplate, job.ExecutorPodTemplate}} {
 		if t.pod == nil {
 			continue
+		}
+		if sa := cmp.Or(t.pod.Spec.ServiceAccountName, t.pod.Spec.DeprecatedServiceAccount); sa != "" && sa != job.ServiceAccount {
+			// Spark keeps a template's service account for the executors: they would run with
+			// another execution role's credentials than the one the run was authorized for.
+			return &controller.UserError{Message: fmt.Sprintf("pod template %s (%s) sets serviceAccountName %q: the pods of a job run use the service account of its execution role (%s); remove it; no pod was created",
+				job.Conf[t.key], t.key, sa, job.ServiceAccount)}
 		}
 		if v := podpolicy.CheckPod(policy, &t.pod.Spec); len(v) > 0 {
 			return &controller.UserError{Message: fmt.Sprintf("pod template %s (%s) breaks the virtual cluster's podPolicy: %s; no pod was created",

@@ -2,9 +2,12 @@ package submission
 
 import (
 	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/sparkplane/sparkplane/internal/controller"
 	"github.com/sparkplane/sparkplane/internal/jobs"
 	"github.com/sparkplane/sparkplane/internal/release"
 )
@@ -181,5 +184,42 @@ func TestEventLogDir(t *testing.T) {
 	eventLogConf(own, "s3://logs/x")
 	if len(own) != 1 {
 		t.Errorf("the job's own spark.eventLog.enabled=false was overridden: %v", own)
+	}
+}
+
+// TestPlanRefusesTemplates plans runs whose pod templates ask for what the virtual cluster
+// does not allow: a privilege its pod policy refuses, and an executor service account other
+// than the execution role's (Spark keeps a template's, so the executors would run with another
+// role's credentials). Each fails the run as USER_ERROR naming the template.
+func TestPlanRefusesTemplates(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, spec string) string {
+		path := filepath.Join(dir, name)
+		if err := os.WriteFile(path, []byte("apiVersion: v1\nkind: Pod\nspec:\n"+spec), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return "file://" + path
+	}
+	p := &Planner{Releases: release.Default(), Templates: &Templates{AllowedDirs: []string{dir}}}
+	vc := jobs.VirtualCluster{ID: "vc1", ContainerProvider: jobs.ContainerProvider{ID: "c", Info: &jobs.ContainerInfo{EKSInfo: &jobs.EKSInfo{Namespace: "ns"}}}}
+	plan := func(conf string, settings jobs.VirtualClusterSettings) error {
+		run := jarRun("--class org.example.Main --conf " + conf)
+		run.ID, run.VirtualClusterID, run.ExecutionRoleArn, run.ReleaseLabel = "job1", "vc1", "arn:aws:iam::000000000000:role/team-a", "emr-6.15.0-latest"
+		_, err := p.Plan(t.Context(), run, vc, settings, 1)
+		return err
+	}
+	other := write("other-sa.yaml", "  serviceAccountName: sparkplane-team-b-0123456789\n")
+	var uerr *controller.UserError
+	if err := plan("spark.kubernetes.executor.podTemplateFile="+other, jobs.VirtualClusterSettings{}); !errors.As(err, &uerr) ||
+		!strings.Contains(uerr.Message, "sets serviceAccountName \"sparkplane-team-b-0123456789\"") || !strings.Contains(uerr.Message, other) {
+		t.Errorf("executor template with another service account: %v, want a UserError naming it", err)
+	}
+	priv := write("priv.yaml", "  containers:\n  - name: spark-kubernetes-executor\n    securityContext:\n      privileged: true\n")
+	if err := plan("spark.kubernetes.executor.podTemplateFile="+priv, jobs.VirtualClusterSettings{}); !errors.As(err, &uerr) ||
+		!strings.Contains(uerr.Message, "spec.containers[0].securityContext.privileged") {
+		t.Errorf("privileged executor template: %v, want a UserError naming the field", err)
+	}
+	if err := plan("spark.kubernetes.executor.podTemplateFile="+priv, jobs.VirtualClusterSettings{PodPolicy: jobs.PodPolicy{AllowPrivileged: true}}); err != nil {
+		t.Errorf("privileged executor template where the policy allows it: %v", err)
 	}
 }
