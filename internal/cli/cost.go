@@ -39,14 +39,8 @@ line per pod and the prices used. The job run is named by --id or as the argumen
   sparkplane jobs cost 0000000abcdefghijkl --virtual-cluster-id abc123 -o json`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if len(args) == 1 {
-				if id != "" && id != args[0] {
-					return fmt.Errorf("--id: %q and the argument %q name different job runs; give one", id, args[0])
-				}
-				id = args[0]
-			}
-			if id == "" {
-				return errRequired("id")
+			if err := jobRunIDArg(&id, args); err != nil {
+				return err
 			}
 			return showExtension(a, cmd, "/virtualclusters/"+url.PathEscape(vc)+"/jobruns/"+url.PathEscape(id)+"/cost", nil,
 				"job run cost", printJobCost)

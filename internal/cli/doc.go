@@ -15,6 +15,7 @@
 // signing:
 //
 //	sparkplane jobs cost, sparkplane cost
+//	sparkplane jobs ui
 //	sparkplane execution-roles trust-policy
 //	sparkplane virtual-clusters put-settings|get-settings|delete-settings
 //	sparkplane iam create-user|get-user|list-users|delete-user

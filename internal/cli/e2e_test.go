@@ -15,10 +15,10 @@ import (
 
 // startServer runs the real sparkplane API in-process and points the client at it through
 // the environment, the way a user's shell would.
-func startServer(t *testing.T) *apitest.Server {
+func startServer(t *testing.T, opts ...apitest.Option) *apitest.Server {
 	t.Helper()
 	isolateEnv(t)
-	srv := apitest.Start(t)
+	srv := apitest.Start(t, opts...)
 	t.Setenv(EndpointEnv, srv.URL)
 	t.Setenv("AWS_ACCESS_KEY_ID", srv.AccessKeyID)
 	t.Setenv("AWS_SECRET_ACCESS_KEY", srv.SecretAccessKey)

@@ -45,3 +45,18 @@ func mustRequire(c *cobra.Command, names ...string) {
 func errRequired(flag string) error {
 	return fmt.Errorf("required flag(s) %q not set", flag)
 }
+
+// jobRunIDArg takes the job run of a command that names it by --id or as its one argument
+// (jobs cost, jobs ui) into id, and refuses a command that names none or two different ones.
+func jobRunIDArg(id *string, args []string) error {
+	if len(args) == 1 {
+		if *id != "" && *id != args[0] {
+			return fmt.Errorf("--id: %q and the argument %q name different job runs; give one", *id, args[0])
+		}
+		*id = args[0]
+	}
+	if *id == "" {
+		return errRequired("id")
+	}
+	return nil
+}
