@@ -75,6 +75,12 @@ func (c *Cluster) Create(ctx context.Context, out io.Writer) error {
 		// NoExecute taint appears here, and the cluster runs without that controller;
 		// Karpenter still drains the nodes it removes through the eviction API.
 		"--extra-args", "kube-controller-manager=controllers=*,-taint-eviction-controller",
+		// kwok's controller serves the kubelet's /containerLogs endpoint from the files that
+		// per-pod Logs objects name (package kwoklogs creates them), so that the API server's
+		// pods/log works on simulated pods. This installs the Logs CRD and makes the
+		// controller watch it; with the binary runtime the nodes' Hostname address
+		// (localhost) and kubeletEndpoint port lead the API server to that server.
+		"--enable-crds", "Logs",
 		"--wait", "2m",
 	)
 	if err != nil {
