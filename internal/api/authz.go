@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"net/http"
 	"regexp"
+	"sync"
+	"time"
 	"sort"
 	"strings"
 
@@ -124,6 +126,9 @@ func (s *Server) tagsOf(ctx context.Context, id *access.Identity, arn string) (m
 	if !id.UsesResourceTags {
 		return nil, nil
 	}
+	if tags, ok := s.tagCache.get(arn); ok {
+		return tags, nil
+	}
 	tags, err := s.svc.ListTagsForResource(ctx, arn)
 	if errors.Is(err, jobs.ErrNotFound) {
 		return nil, nil // the call answers not found, if it is allowed at all
@@ -132,7 +137,51 @@ func (s *Server) tagsOf(ctx context.Context, id *access.Identity, arn string) (m
 		// Never decide without the tags: a Deny conditioned on them would be skipped.
 		return nil, fmt.Errorf("read the tags of %s to authorize the call: %w", arn, err)
 	}
+	s.tagCache.put(arn, tags)
 	return tags, nil
+}
+
+// tagCacheTTL is how long the tags read for authorization are reused. Tags change through
+// this server's TagResource and UntagResource, which drop the entry at once; a change made
+// through another replica applies here within the TTL, as access keys and policies do.
+const tagCacheTTL = 5 * time.Second
+
+// tagCache keeps resources' tags for authorization, so that callers whose policies test
+// aws:ResourceTag do not cost a store read on every call.
+type tagCache struct {
+	mu      sync.Mutex
+	entries map[string]tagEntry
+}
+
+type tagEntry struct {
+	tags    map[string]string
+	expires time.Time
+}
+
+func (c *tagCache) get(arn string) (map[string]string, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.entries[arn]
+	if !ok || time.Now().After(e.expires) {
+		return nil, false
+	}
+	return e.tags, true
+}
+
+func (c *tagCache) put(arn string, tags map[string]string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.entries == nil || len(c.entries) >= 10000 {
+		c.entries = map[string]tagEntry{}
+	}
+	c.entries[arn] = tagEntry{tags, time.Now().Add(tagCacheTTL)}
+}
+
+// forget drops a resource's entry after a change made here.
+func (c *tagCache) forget(arn string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	delete(c.entries, arn)
 }
 
 // on authorizes an action on the resource the path names (arn builds it from the request),
@@ -192,6 +241,7 @@ func (s *Server) startJobRunAuthz(r *http.Request, body []byte, id *access.Ident
 		return nil, err
 	}
 	in.VirtualClusterID = r.PathValue("virtualClusterId")
+	keepDecoded(r, &in)
 	vc := s.vcARN(in.VirtualClusterID)
 	vcTags, err := s.tagsOf(r.Context(), id, vc)
 	if err != nil {

@@ -102,12 +102,15 @@ func (s *Server) deleteVirtualCluster(r *http.Request, _ []byte) (any, error) {
 }
 
 func (s *Server) startJobRun(r *http.Request, body []byte) (any, error) {
-	var in jobs.StartJobRunInput
-	if err := decode(body, &in); err != nil {
-		return nil, err
+	in, ok := decodedAs[jobs.StartJobRunInput](r)
+	if !ok {
+		in = &jobs.StartJobRunInput{}
+		if err := decode(body, in); err != nil {
+			return nil, err
+		}
+		in.VirtualClusterID = r.PathValue("virtualClusterId")
 	}
-	in.VirtualClusterID = r.PathValue("virtualClusterId")
-	run, err := s.svc.StartJobRun(r.Context(), in, principal(r))
+	run, err := s.svc.StartJobRun(r.Context(), *in, principal(r))
 	if err != nil {
 		return nil, err
 	}
@@ -232,10 +235,12 @@ func (s *Server) tagResource(r *http.Request, body []byte) (any, error) {
 	if err := decode(body, &in); err != nil {
 		return nil, err
 	}
+	defer s.tagCache.forget(r.PathValue("resourceArn"))
 	return struct{}{}, s.svc.TagResource(r.Context(), r.PathValue("resourceArn"), in.Tags)
 }
 
 func (s *Server) untagResource(r *http.Request, _ []byte) (any, error) {
+	defer s.tagCache.forget(r.PathValue("resourceArn"))
 	return struct{}{}, s.svc.UntagResource(r.Context(), r.PathValue("resourceArn"), r.URL.Query()["tagKeys"])
 }
 

@@ -79,6 +79,8 @@ type Server struct {
 	auditStore   audit.Store
 	// actions maps a route pattern to its action, for audit records of refused requests.
 	actions map[string]string
+	// tagCache keeps resources' tags for authorization.
+	tagCache tagCache
 }
 
 // SparkUI reads what a Spark history server would show of a job run's attempt (0: the
@@ -118,6 +120,28 @@ func New(svc *jobs.Service, auth *Authenticator, opts Options) (*Server, error) 
 }
 
 type principalKey struct{}
+
+// decoded holds a request body an authorizer decoded, for the handler.
+type decoded struct{ v any }
+
+type decodedKey struct{}
+
+// decodedAs returns the body the authorizer decoded into a *T, if it did.
+func decodedAs[T any](r *http.Request) (*T, bool) {
+	d, _ := r.Context().Value(decodedKey{}).(*decoded)
+	if d == nil {
+		return nil, false
+	}
+	v, ok := d.v.(*T)
+	return v, ok
+}
+
+// keepDecoded leaves v, decoded from the request's body, for the handler.
+func keepDecoded(r *http.Request, v any) {
+	if d, _ := r.Context().Value(decodedKey{}).(*decoded); d != nil {
+		d.v = v
+	}
+}
 
 // handlerFunc is an operation: it returns the response body or an error.
 type handlerFunc func(r *http.Request, body []byte) (any, error)
@@ -259,6 +283,9 @@ func (s *Server) operation(rt route) http.Handler {
 		w = sw
 		defer func() { s.metrics.observe(r.Pattern, sw.status, start) }()
 		id := identity(r)
+		// The authorizer may leave the decoded body for the handler, which would decode the
+		// same bytes into the same type again.
+		r = r.WithContext(context.WithValue(r.Context(), decodedKey{}, &decoded{}))
 		checks, err := rt.authz(r, body, id)
 		resource := ""
 		if len(checks) > 0 {
