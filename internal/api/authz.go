@@ -6,10 +6,10 @@ import (
 	"fmt"
 	"net/http"
 	"regexp"
-	"sync"
-	"time"
 	"sort"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/sparkplane/sparkplane/internal/access"
 	"github.com/sparkplane/sparkplane/internal/iam"
