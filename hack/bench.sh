@@ -5,6 +5,8 @@
 #   2. issue 4, in a quiet test cluster (test/bench), driver emulator off: sustained jobs/s of
 #      sparkplane and of a raw client-go baseline in pairs (BenchmarkThroughput), and
 #      submit->driver-pod latency at a steady rate (BenchmarkLatency);
+#      then issue 9's StartJobRun with 20 policies against an administrator key and policy
+#      evaluation (internal/iam), and issue 10's 1 GiB event log read (internal/eventlog);
 #   3. issue 8, what a user meets (test/load): a whole sandbox up (Karpenter, the driver
 #      emulator, the controller-manager, the server as its own process), SigV4 clients against
 #      raw client-go on the same cluster in the same round, the latency at a steady rate, and
@@ -48,6 +50,11 @@ if [[ -z $only || $only == api ]]; then
 	# seeded twice, which is most of its time.
 	run api-startjobrun ./internal/api -run '^$' -bench '^BenchmarkStartJobRun$' -benchtime 5000x -count 1 -timeout 15m
 	run api-listjobruns ./internal/api -run '^$' -bench '^BenchmarkListJobRuns$' -benchtime 500x -count 1 -timeout 15m
+	# issue 9: a user with 20 policies against an administrator key, in alternating rounds.
+	run api-policies ./internal/api -run '^$' -bench '^BenchmarkStartJobRunWithPolicies$' -benchtime 1000x -count 3 -timeout 15m
+	run api-evaluate ./internal/iam -run '^$' -bench '^BenchmarkEvaluate$' -count 1 -timeout 5m
+	# issue 10: a 1 GiB event log streamed into its summary.
+	run api-eventlog ./internal/eventlog -run '^$' -bench '^BenchmarkRead$' -benchtime 1x -count 1 -timeout 15m
 fi
 
 if [[ -z $only || $only == cluster ]]; then
@@ -127,6 +134,14 @@ cat "${results[@]}" /dev/null | awk '
 		}
 		if (("BenchmarkLatency" SUBSEP "p99_ms") in cnt)
 			t("p99 at steady rate < 200 ms", med["BenchmarkLatency", "p99_ms"], med["BenchmarkLatency", "p99_ms"] < 200)
+		pol = "BenchmarkStartJobRunWithPolicies"
+		if ((pol SUBSEP "ratio") in cnt) {
+			printf "\nissue 9 targets (medians):\n"
+			t("user with 20 policies / admin >= 0.9", med[pol, "ratio"], med[pol, "ratio"] >= 0.9)
+			ev = "BenchmarkEvaluate/policies=20"
+			if ((ev SUBSEP "cpu-ns/op") in cnt)
+				t("policy evaluation, 20 policies < 50 us", med[ev, "cpu-ns/op"] / 1000, med[ev, "cpu-ns/op"] < 50000)
+		}
 		st = "BenchmarkSandboxThroughput"
 		if ((st SUBSEP "ratio_vs_raw") in cnt) {
 			printf "\nissue 8 targets, whole sandbox up (medians):\n"
