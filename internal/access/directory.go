@@ -242,6 +242,23 @@ func IsValidation(err error) (field, rule string, ok bool) {
 	return "", "", false
 }
 
+// usable checks a user name and that users are kept at all; with exists it also checks that
+// the user exists.
+func (d *Directory) usable(ctx context.Context, userName string, exists bool) error {
+	if err := d.checkUserName(userName); err != nil {
+		return err
+	}
+	if err := d.requireStore(); err != nil {
+		return err
+	}
+	if exists {
+		if _, err := d.store.GetUser(ctx, userName); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 func (d *Directory) requireStore() error {
 	if d.store == nil {
 		return errors.New("this server keeps no users: it has no store")
@@ -327,13 +344,7 @@ func (d *Directory) CreateAccessKey(ctx context.Context, userName string) (Acces
 
 // ListAccessKeys returns a user's keys, without secrets.
 func (d *Directory) ListAccessKeys(ctx context.Context, userName string) ([]AccessKey, error) {
-	if err := d.checkUserName(userName); err != nil {
-		return nil, err
-	}
-	if err := d.requireStore(); err != nil {
-		return nil, err
-	}
-	if _, err := d.store.GetUser(ctx, userName); err != nil {
+	if err := d.usable(ctx, userName, true); err != nil {
 		return nil, err
 	}
 	keys, err := d.store.ListAccessKeys(ctx, userName)
@@ -403,13 +414,7 @@ func (d *Directory) GetUserPolicy(ctx context.Context, userName, policyName stri
 
 // ListUserPolicies returns the names of a user's policies.
 func (d *Directory) ListUserPolicies(ctx context.Context, userName string) ([]string, error) {
-	if err := d.checkUserName(userName); err != nil {
-		return nil, err
-	}
-	if err := d.requireStore(); err != nil {
-		return nil, err
-	}
-	if _, err := d.store.GetUser(ctx, userName); err != nil {
+	if err := d.usable(ctx, userName, true); err != nil {
 		return nil, err
 	}
 	list, err := d.store.ListUserPolicies(ctx, userName)
@@ -425,10 +430,7 @@ func (d *Directory) ListUserPolicies(ctx context.Context, userName string) ([]st
 
 // DeleteUserPolicy deletes one policy of a user.
 func (d *Directory) DeleteUserPolicy(ctx context.Context, userName, policyName string) error {
-	if err := d.checkUserName(userName); err != nil {
-		return err
-	}
-	if err := d.requireStore(); err != nil {
+	if err := d.usable(ctx, userName, false); err != nil {
 		return err
 	}
 	defer d.forget(userName)
