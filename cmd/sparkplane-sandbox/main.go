@@ -19,6 +19,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/spf13/cobra"
+	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/clientcmd"
 
@@ -101,7 +102,7 @@ func main() {
 		},
 	})
 
-	var kubeconfig, readyFile, namespace string
+	var kubeconfig, readyFile, namespace, logDir string
 	emu := &cobra.Command{
 		Use:   "emulator",
 		Short: "Run the Spark driver emulator against a cluster with simulated kubelets",
@@ -115,6 +116,13 @@ func main() {
 			if err != nil {
 				return err
 			}
+			dyn, err := dynamic.NewForConfig(cfg)
+			if err != nil {
+				return err
+			}
+			if !cmd.Flags().Changed("log-dir") {
+				logDir = filepath.Join(dir, "pod-logs")
+			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
 			log := slog.New(slog.NewTextHandler(os.Stderr, nil))
@@ -124,7 +132,7 @@ func main() {
 				s3c = s3.New(s3.Options{Region: os.Getenv("AWS_REGION"), BaseEndpoint: aws.String(endpoint), UsePathStyle: true,
 					Credentials: credentials.NewStaticCredentialsProvider(os.Getenv("AWS_ACCESS_KEY_ID"), os.Getenv("AWS_SECRET_ACCESS_KEY"), "")})
 			}
-			return emulator.New(client, emulator.Options{Namespace: namespace, Log: log, S3: s3c, OnReady: func() {
+			return emulator.New(client, emulator.Options{Namespace: namespace, Log: log, S3: s3c, Dynamic: dyn, LogDir: logDir, OnReady: func() {
 				if readyFile != "" {
 					if err := os.WriteFile(readyFile, []byte("ready\n"), 0o644); err != nil {
 						log.Error("write ready file", "err", err)
@@ -136,6 +144,7 @@ func main() {
 	emu.Flags().StringVar(&kubeconfig, "kubeconfig", os.Getenv("KUBECONFIG"), "kubeconfig of the cluster")
 	emu.Flags().StringVar(&readyFile, "ready-file", "", "file to create once the emulator watches the cluster")
 	emu.Flags().StringVar(&namespace, "namespace", "", "only emulate drivers in this namespace (default all)")
+	emu.Flags().StringVar(&logDir, "log-dir", "", "directory for the pods' Spark logs, which kwok serves to `kubectl logs`; empty writes none (default <dir>/pod-logs)")
 	cmd.AddCommand(emu)
 	if err := cmd.Execute(); err != nil {
 		os.Exit(1)

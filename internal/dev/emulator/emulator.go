@@ -7,18 +7,21 @@ import (
 	"fmt"
 	"log/slog"
 	"path"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
+	"github.com/sparkplane/sparkplane/internal/dev/sparksim"
 	"github.com/sparkplane/sparkplane/internal/wellknown"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes"
 	corelisters "k8s.io/client-go/listers/core/v1"
@@ -56,6 +59,12 @@ type Options struct {
 	// S3, when set, receives the event logs of drivers with spark.eventLog.enabled (at
 	// spark.eventLog.dir, an s3a:// or s3:// URI); nil writes none.
 	S3 *s3.Client
+	// Dynamic and LogDir, when both are set, make the emulator write each driver's and
+	// executor's Spark log to LogDir/<namespace>/<pod>/<container>.log (an absolute path on
+	// the kwok controller's host) and create the pods' kwok Logs objects, through Dynamic, so
+	// that `kubectl logs` reads them. Either unset writes no logs.
+	Dynamic dynamic.Interface
+	LogDir  string
 }
 
 // Emulator plays the Spark driver for the driver pods of a cluster with simulated kubelets.
@@ -66,6 +75,8 @@ type Emulator struct {
 	now    func() time.Time
 	queue  workqueue.TypedRateLimitingInterface[string]
 	pods   corelisters.PodLister
+	// logs is the log state of each driver by namespace/name (see podLogs).
+	logs map[string]*podLogs
 }
 
 // New returns an Emulator that acts through client; call Run to start it.
@@ -77,7 +88,13 @@ func New(client kubernetes.Interface, opts Options) *Emulator {
 	if opts.Resync <= 0 {
 		opts.Resync = 30 * time.Second
 	}
-	return &Emulator{client: client, opts: opts, log: log.With("component", "emulator"), now: time.Now}
+	if opts.LogDir != "" {
+		// kwok reads the files by the path in the Logs object, from its own working directory.
+		if dir, err := filepath.Abs(opts.LogDir); err == nil {
+			opts.LogDir = dir
+		}
+	}
+	return &Emulator{client: client, opts: opts, log: log.With("component", "emulator"), now: time.Now, logs: map[string]*podLogs{}}
 }
 
 // Run watches driver and executor pods and drives every emulated driver until ctx ends.
@@ -165,6 +182,7 @@ func (e *Emulator) reconcile(ctx context.Context, key string) (time.Duration, er
 	ns, name, _ := strings.Cut(key, "/")
 	driver, err := e.pods.Pods(ns).Get(name)
 	if apierrors.IsNotFound(err) {
+		delete(e.logs, key)
 		return 0, nil
 	}
 	if err != nil {
@@ -172,6 +190,7 @@ func (e *Emulator) reconcile(ctx context.Context, key string) (time.Duration, er
 	}
 	if driver.DeletionTimestamp != nil || driver.Status.Phase != corev1.PodRunning ||
 		driver.Annotations[AnnotationExitCode] != "" {
+		delete(e.logs, key)
 		return 0, nil
 	}
 	log := e.log.With("pod", key)
@@ -185,13 +204,14 @@ func (e *Emulator) reconcile(ctx context.Context, key string) (time.Duration, er
 		var ce *confError
 		if errors.As(err, &ce) {
 			log.Warn("driver conf is unusable; ending the driver as Spark would", "err", err)
-			return 0, e.finish(ctx, driver, conf, 1, err.Error())
+			return 0, e.finish(ctx, driver, conf, run{code: 1, message: err.Error()})
 		}
 		return 0, err
 	}
 	hold, err := conf.Duration()
+	var code int
 	if err == nil {
-		_, err = conf.ExitCode()
+		code, err = conf.ExitCode()
 	}
 	var count int
 	if err == nil {
@@ -206,7 +226,7 @@ func (e *Emulator) reconcile(ctx context.Context, key string) (time.Duration, er
 	}
 	if err != nil {
 		log.Warn("driver conf is unusable; ending the driver as Spark would", "err", err)
-		return 0, e.finish(ctx, driver, conf, 1, err.Error())
+		return 0, e.finish(ctx, driver, conf, run{code: 1, message: err.Error()})
 	}
 
 	if since := driver.Annotations[AnnotationRunningSince]; since != "" {
@@ -214,12 +234,20 @@ func (e *Emulator) reconcile(ctx context.Context, key string) (time.Duration, er
 		if err != nil {
 			start = e.now()
 		}
-		if left := start.Add(hold).Sub(e.now()); left > 0 {
+		r := run{hold: hold, end: start.Add(hold), count: count, code: code}
+		left := r.end.Sub(e.now())
+		if left <= 0 {
+			log.Info("simulated job done", "exitCode", code)
+			return 0, e.finish(ctx, driver, conf, r)
+		}
+		if !e.logsEnabled() {
 			return left, nil
 		}
-		code, _ := conf.ExitCode()
-		log.Info("simulated job done", "exitCode", code)
-		return 0, e.finish(ctx, driver, conf, code, "")
+		if r.executors, err = e.executors(driver, conf); err != nil {
+			return 0, err
+		}
+		e.syncLogs(ctx, driver, conf, r, e.now())
+		return min(left, logTick), nil
 	}
 
 	have, err := e.executors(driver, conf)
@@ -242,13 +270,42 @@ func (e *Emulator) reconcile(ctx context.Context, key string) (time.Duration, er
 		}
 	}
 	if running < len(want) {
-		return 0, nil
+		if !e.logsEnabled() {
+			return 0, nil
+		}
+		// The driver's start-up goes on while its executors are coming.
+		e.syncLogs(ctx, driver, conf, run{hold: hold, executors: have, count: count, code: code}, e.now())
+		return logTick, nil
 	}
 	log.Info("all executors running; holding them", "executors", len(want), "duration", hold)
 	if err := e.annotate(ctx, driver, map[string]string{AnnotationRunningSince: e.now().UTC().Format(time.RFC3339Nano)}); err != nil {
 		return 0, err
 	}
+	if e.logsEnabled() {
+		return min(hold, logTick), nil
+	}
 	return hold, nil
+}
+
+// syncLogs writes a driver's and its executors' logs up to until (the driver's start-up only,
+// before r.end is known) and returns the simulation they come from, nil if there is none. A
+// log that cannot be written is reported and the driver goes on, as a JVM whose console is
+// gone does.
+func (e *Emulator) syncLogs(ctx context.Context, driver *corev1.Pod, conf Conf, r run, until time.Time) *sparksim.Simulation {
+	key := driver.Namespace + "/" + driver.Name
+	pl := e.podLogsOf(key, driver)
+	sim, err := e.simulate(pl, driver, conf, r)
+	if err != nil {
+		if !pl.failed {
+			e.log.Warn("no Spark logs for this driver", "pod", key, "err", err)
+			pl.failed = true
+		}
+		return nil
+	}
+	if err := e.writeLogs(ctx, pl, driver, conf, sim, r, until); err != nil {
+		e.log.Warn("pod logs not written", "pod", key, "err", err)
+	}
+	return sim
 }
 
 // executors lists the driver's executor pods by name.
@@ -267,12 +324,16 @@ func (e *Emulator) executors(driver *corev1.Pod, conf Conf) (map[string]*corev1.
 	return out, nil
 }
 
-// finish does what a stopping Spark driver does, then ends the driver with code: it deletes
-// the app's Services (spark.kubernetes.driver.service.deleteOnTermination, default true) and
-// its executors (spark.kubernetes.executor.deleteOnTermination, default true; when false they
-// are ended with exit code 0 instead and left behind).
-func (e *Emulator) finish(ctx context.Context, driver *corev1.Pod, conf Conf, code int, message string) error {
+// finish does what a stopping Spark driver does, then ends the driver with r.code: it writes
+// the rest of its log and its executors' (their last lines, the exception of a failed run, the
+// shutdown) and its event log, deletes the app's Services
+// (spark.kubernetes.driver.service.deleteOnTermination, default true) and its executors
+// (spark.kubernetes.executor.deleteOnTermination, default true; when false they are ended
+// with exit code 0 instead and left behind). The application ends at r.end, or now when the
+// driver ends before its executors all ran (on a conf Spark would refuse).
+func (e *Emulator) finish(ctx context.Context, driver *corev1.Pod, conf Conf, r run) error {
 	ns := driver.Namespace
+	key := ns + "/" + driver.Name
 	if conf != nil {
 		appID := conf.get("spark.app.id", driver.Labels[wellknown.LabelSparkAppSelector])
 		if del, err := conf.boolean("spark.kubernetes.driver.service.deleteOnTermination", true); err == nil && del && appID != "" {
@@ -290,8 +351,24 @@ func (e *Emulator) finish(ctx context.Context, driver *corev1.Pod, conf Conf, co
 		if err != nil {
 			return err
 		}
-		if err := e.writeEventLog(ctx, driver, conf, execs, code, message); err != nil {
-			e.log.Warn("event log not written", "pod", ns+"/"+driver.Name, "err", err)
+		r.executors = execs
+		if r.end.IsZero() {
+			r.end = e.now()
+		}
+		var sim *sparksim.Simulation
+		if e.logsEnabled() {
+			// Everything, before the pods end: a deleted pod's log goes with it, and a
+			// driver's last lines come before its container exits.
+			sim = e.syncLogs(ctx, driver, conf, r, farFuture)
+		} else if on, _ := conf.boolean("spark.eventLog.enabled", false); on && e.opts.S3 != nil {
+			if sim, err = e.simulate(e.podLogsOf(key, driver), driver, conf, r); err != nil {
+				e.log.Warn("event log not written", "pod", key, "err", err)
+			}
+		}
+		if sim != nil {
+			if err := e.writeEventLog(ctx, driver, conf, sim); err != nil {
+				e.log.Warn("event log not written", "pod", key, "err", err)
+			}
 		}
 		del, err := conf.boolean("spark.kubernetes.executor.deleteOnTermination", true)
 		if err != nil {
@@ -307,13 +384,24 @@ func (e *Emulator) finish(ctx context.Context, driver *corev1.Pod, conf Conf, co
 				return fmt.Errorf("end executor %s/%s: %w", ns, p.Name, err)
 			}
 		}
+	} else if e.logsEnabled() {
+		if err := e.confFailureLog(ctx, e.podLogsOf(key, driver), driver, r.message); err != nil {
+			e.log.Warn("pod logs not written", "pod", key, "err", err)
+		}
 	}
-	ann := map[string]string{AnnotationExitCode: strconv.Itoa(code)}
-	if message != "" {
-		ann[AnnotationMessage] = message
+	ann := map[string]string{AnnotationExitCode: strconv.Itoa(r.code)}
+	if r.message != "" {
+		ann[AnnotationMessage] = r.message
 	}
-	return e.annotate(ctx, driver, ann)
+	if err := e.annotate(ctx, driver, ann); err != nil {
+		return err
+	}
+	delete(e.logs, key)
+	return nil
 }
+
+// farFuture is a time after every line of any simulation: writing up to it writes all.
+var farFuture = time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)
 
 func (e *Emulator) annotate(ctx context.Context, pod *corev1.Pod, ann map[string]string) error {
 	patch := map[string]any{"metadata": map[string]any{"annotations": ann}}

@@ -223,9 +223,10 @@ func (s *Sandbox) Up(ctx context.Context) error {
 		PartKarpenter: KarpenterSpec(tools, s.Dir, c.Kubeconfig, KarpenterPorts{Metrics: st.KarpenterMetrics, Health: st.KarpenterHealth}),
 		PartS3:        S3Spec(tools, s.Dir, s.path("s3"), st.S3Port, Region, st.AccessKeyID, st.SecretAccessKey),
 		PartEmulator: {Name: PartEmulator, Dir: s.Dir, Path: s.Self,
-			Args: []string{"emulator", "--kubeconfig", c.Kubeconfig, "--ready-file", s.path("emulator.ready")},
+			Args: []string{"emulator", "--kubeconfig", c.Kubeconfig, "--ready-file", s.path("emulator.ready"),
+				"--log-dir", s.path("pod-logs")},
 			// The drivers' event logs go to the sandbox's S3 server, with its key, as a driver's
-			// would with the job's role.
+			// would with the job's role; the pods' Spark logs to files kwok serves.
 			Env: []string{"SPARKPLANE_EMULATOR_S3_ENDPOINT=" + fmt.Sprintf("http://127.0.0.1:%d", st.S3Port),
 				"AWS_ACCESS_KEY_ID=" + st.AccessKeyID, "AWS_SECRET_ACCESS_KEY=" + st.SecretAccessKey, "AWS_REGION=" + Region}},
 		PartServer: {Name: PartServer, Dir: s.Dir, Path: s.Server, Args: []string{"server", "--config", s.path("server.yaml")}},

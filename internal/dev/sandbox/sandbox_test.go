@@ -172,6 +172,7 @@ func runWalkthrough(t *testing.T, bin, dir string, env map[string]string) {
 	defer cancel()
 	seen := map[string]placement{}
 	var mu sync.Mutex
+	var executorLog string // an executor's `kubectl logs`, read while it runs
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
@@ -181,6 +182,12 @@ func runWalkthrough(t *testing.T, bin, dir string, env map[string]string) {
 				for _, p := range pods.Items {
 					if p.Spec.NodeName == "" || p.Status.Phase != corev1.PodRunning {
 						continue
+					}
+					if p.Labels["spark-role"] == "executor" && !strings.Contains(executorLog, "Successfully registered with driver") {
+						b, err := client.CoreV1().Pods("spark").GetLogs(p.Name, &corev1.PodLogOptions{Container: "spark-kubernetes-executor"}).DoRaw(ctx)
+						if err == nil {
+							executorLog = string(b)
+						}
 					}
 					node, err := client.CoreV1().Nodes().Get(ctx, p.Spec.NodeName, metav1.GetOptions{})
 					if err != nil {
@@ -224,6 +231,40 @@ func runWalkthrough(t *testing.T, bin, dir string, env map[string]string) {
 	}
 	if drivers != 1 || executors != 50 {
 		t.Errorf("saw %d driver and %d executor pods running, want 1 and 50", drivers, executors)
+	}
+
+	// The emulator's Spark logs reach `kubectl logs` through kwok: the executor's while it
+	// ran, the driver's after it ended.
+	if !strings.Contains(executorLog, "Successfully registered with driver") {
+		t.Errorf("no executor's log said it registered; last read:\n%s", executorLog)
+	}
+	driverPods, err := client.CoreV1().Pods("spark").List(context.Background(), metav1.ListOptions{LabelSelector: "spark-role=driver"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checked := 0
+	for _, d := range driverPods.Items {
+		b, err := client.CoreV1().Pods("spark").GetLogs(d.Name, &corev1.PodLogOptions{Container: "spark-kubernetes-driver"}).DoRaw(context.Background())
+		if err != nil {
+			t.Errorf("logs of driver %s: %v", d.Name, err)
+			continue
+		}
+		log := string(b)
+		if strings.Count(log, "Registered executor") != 50 {
+			continue // not a run of the seed's job
+		}
+		checked++
+		for want, n := range map[string]int{"Running Spark version": 1, "INFO DAGScheduler: Job 2 finished": 1, "Successfully stopped SparkContext": 1} {
+			if got := strings.Count(log, want); got != n {
+				t.Errorf("driver %s: log has %q %d times, want %d", d.Name, want, got, n)
+			}
+		}
+		if id := d.Labels["spark-app-selector"]; !strings.Contains(log, "Logging events to ") || !strings.Contains(log, id+".inprogress") {
+			t.Errorf("driver %s: log does not name the application %s", d.Name, id)
+		}
+	}
+	if checked == 0 {
+		t.Errorf("no driver's log registered the seed's 50 executors (%d drivers)", len(driverPods.Items))
 	}
 }
 

@@ -31,7 +31,8 @@ type Options struct {
 	// Karpenter installs Karpenter's CRDs, the sandbox KWOKNodeClass and NodePools, and runs
 	// Karpenter's kwok provider.
 	Karpenter bool
-	// Emulator runs the Spark driver emulator in the test process.
+	// Emulator runs the Spark driver emulator in the test process; it writes the pods' Spark
+	// logs under Dir/pod-logs, for `kubectl logs`.
 	Emulator bool
 	// S3 runs versitygw on a temporary directory with one bucket.
 	S3 bool
@@ -205,7 +206,9 @@ func Start(ctx context.Context, opts Options) (*Env, error) {
 		if err != nil {
 			return env, err
 		}
-		eopts := emulator.Options{Log: slog.New(slog.NewTextHandler(logFile, nil))}
+		// The pods' Spark logs go to files kwok serves to `kubectl logs`.
+		eopts := emulator.Options{Log: slog.New(slog.NewTextHandler(logFile, nil)),
+			Dynamic: env.Dynamic, LogDir: filepath.Join(dir, "pod-logs")}
 		if opts.S3 {
 			eopts.S3 = env.S3.Client() // the drivers' event logs
 		}
