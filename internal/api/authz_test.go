@@ -147,6 +147,15 @@ func TestEveryOperationIsAuthorized(t *testing.T) {
 			_, err := c.DescribeJobTemplate(ctx, &emrcontainers.DescribeJobTemplateInput{Id: aws.String(f.tpl)})
 			return err
 		}},
+		{"emr-containers:CreateSecurityConfiguration", "*", func(c *emrcontainers.Client) error {
+			_, err := c.CreateSecurityConfiguration(ctx, &emrcontainers.CreateSecurityConfigurationInput{Name: aws.String("sc2"), ClientToken: aws.String("s2"),
+				SecurityConfigurationData: &types.SecurityConfigurationData{AuthorizationConfiguration: &types.AuthorizationConfiguration{
+					EncryptionConfiguration: &types.EncryptionConfiguration{InTransitEncryptionConfiguration: &types.InTransitEncryptionConfiguration{
+						TlsCertificateConfiguration: &types.TLSCertificateConfiguration{CertificateProviderType: types.CertificateProviderTypePem,
+							PublicCertificateSecretArn:  aws.String("arn:aws:secretsmanager:us-east-1:000000000000:secret:pub"),
+							PrivateCertificateSecretArn: aws.String("arn:aws:secretsmanager:us-east-1:000000000000:secret:priv")}}}}}})
+			return err
+		}},
 		{"emr-containers:ListSecurityConfigurations", "*", func(c *emrcontainers.Client) error {
 			_, err := c.ListSecurityConfigurations(ctx, &emrcontainers.ListSecurityConfigurationsInput{})
 			return err
