@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -73,7 +74,10 @@ type Log struct {
 	log       *slog.Logger
 	queue     chan pending
 	now       func() time.Time
-	running   atomic.Bool
+	// mu orders Record's "is a writer running? then queue" against Run's stopping, so that an
+	// event is either queued before the final drain or written by its caller.
+	mu      sync.RWMutex
+	running bool
 }
 
 type pending struct {
@@ -99,18 +103,23 @@ var ErrStopped = errors.New("audit log stopped")
 // without, at once. An event that cannot even be queued because the queue is full is
 // written by the caller itself, so nothing is dropped.
 func (l *Log) Record(ctx context.Context, e Event, wait bool) error {
-	if !l.running.Load() {
-		// No writer runs (before Run, after it ended): write it here.
-		return l.store.AppendAudit(context.WithoutCancel(ctx), []Event{e})
-	}
 	p := pending{e: e}
 	if wait {
 		p.done = make(chan error, 1)
 	}
-	select {
-	case l.queue <- p:
-	default:
-		// The writer is behind: write this one directly rather than drop it.
+	l.mu.RLock()
+	queued := false
+	if l.running {
+		select {
+		case l.queue <- p:
+			queued = true
+		default: // the writer is behind
+		}
+	}
+	l.mu.RUnlock()
+	if !queued {
+		// No writer runs (before Run, after it ended), or it is behind: write this one here
+		// rather than drop it.
 		return l.store.AppendAudit(context.WithoutCancel(ctx), []Event{e})
 	}
 	if !wait {
@@ -127,8 +136,8 @@ func (l *Log) Record(ctx context.Context, e Event, wait bool) error {
 // Run writes queued events until ctx ends, then writes what is left, and deletes events
 // older than the retention every hour.
 func (l *Log) Run(ctx context.Context) error {
-	l.running.Store(true)
-	defer l.running.Store(false)
+	l.setRunning(true)
+	defer l.setRunning(false)
 	prune := time.NewTicker(time.Hour)
 	defer prune.Stop()
 	l.prune(ctx)
@@ -141,7 +150,7 @@ func (l *Log) Run(ctx context.Context) error {
 			l.prune(ctx)
 			continue
 		case <-ctx.Done():
-			l.running.Store(false)
+			l.setRunning(false) // from here on callers write their own events
 			l.drain()
 			return nil
 		}
@@ -156,6 +165,12 @@ func (l *Log) Run(ctx context.Context) error {
 		}
 		l.write(context.WithoutCancel(ctx), batch)
 	}
+}
+
+func (l *Log) setRunning(v bool) {
+	l.mu.Lock()
+	l.running = v
+	l.mu.Unlock()
 }
 
 // write stores a batch, retrying a failing store a few times: audit events of calls that were
