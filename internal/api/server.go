@@ -54,6 +54,9 @@ type Options struct {
 	// SparkUI, when set, answers the Spark UI extension route
 	// (GET /virtualclusters/{virtualClusterId}/jobruns/{id}/ui); nil leaves it out.
 	SparkUI SparkUI
+	// Logs, when set, answers the logs extension route
+	// (GET /virtualclusters/{virtualClusterId}/jobruns/{id}/logs); nil leaves it out.
+	Logs Logs
 	// Audit, when set, receives one event per call; nil records nothing. AuditStore answers
 	// the audit listing route; nil leaves it answering that there is no audit log.
 	Audit      *audit.Log
@@ -75,6 +78,7 @@ type Server struct {
 	trust        TrustPolicies
 	dir          *access.Directory
 	sparkUI      SparkUI
+	logs         Logs
 	audit        *audit.Log
 	auditStore   audit.Store
 	// actions maps a route pattern to its action, for audit records of refused requests.
@@ -105,7 +109,7 @@ func New(svc *jobs.Service, auth *Authenticator, opts Options) (*Server, error) 
 	}
 	s := &Server{svc: svc, auth: auth, log: opts.Logger, maxBody: opts.MaxBodyBytes, mux: http.NewServeMux(), cost: opts.Cost,
 		metricsToken: opts.MetricsToken, metrics: m, gatherer: opts.Gatherer, trust: opts.TrustPolicies,
-		dir: opts.Directory, audit: opts.Audit, auditStore: opts.AuditStore, sparkUI: opts.SparkUI}
+		dir: opts.Directory, audit: opts.Audit, auditStore: opts.AuditStore, sparkUI: opts.SparkUI, logs: opts.Logs}
 	if s.dir == nil {
 		s.dir = access.NewDirectory(access.Options{})
 	}
@@ -186,6 +190,9 @@ func (s *Server) routes() {
 	}
 	if s.sparkUI != nil {
 		h["GET /virtualclusters/{virtualClusterId}/jobruns/{id}/ui"] = route{sp("DescribeJobRunUI"), s.jobRunUI, s.on(sp("DescribeJobRunUI"), run), false}
+	}
+	if s.logs != nil {
+		h["GET /virtualclusters/{virtualClusterId}/jobruns/{id}/logs"] = route{sp("GetJobRunLogs"), s.jobRunLogs, s.on(sp("GetJobRunLogs"), run), false}
 	}
 	if s.trust != nil {
 		h["GET /virtualclusters/{virtualClusterId}/trustpolicy"] = route{sp("GetTrustPolicy"), func(r *http.Request, _ []byte) (any, error) {
@@ -306,7 +313,19 @@ func (s *Server) operation(rt route) http.Handler {
 			}
 			out, err = rt.fn(r, body)
 		}
-		if err != nil {
+		if st, ok := out.(stream); ok && err == nil {
+			w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+			w.Header().Set("X-Content-Type-Options", "nosniff")
+			if err = st(w); err != nil {
+				if sw.status == 0 {
+					w.Header().Del("X-Content-Type-Options")
+					writeError(w, r, s.log, err)
+				} else {
+					// The answer has begun: its status is sent and cannot change.
+					s.log.Warn("stream response", "path", r.URL.Path, "err", err)
+				}
+			}
+		} else if err != nil {
 			writeError(w, r, s.log, err)
 		} else {
 			w.Header().Set("Content-Type", "application/json")

@@ -26,6 +26,21 @@ import (
 // endpoint and HTTP client. body, when not nil, is sent as JSON. It returns the body of a 200
 // answer; any other answer becomes "<Code>: <message>" as for the AWS operations.
 func (a *app) send(ctx context.Context, method, path string, query url.Values, body []byte) ([]byte, error) {
+	resp, err := a.open(ctx, method, path, query, body)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	answer, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
+	if err != nil {
+		return nil, fmt.Errorf("read response: %w", err)
+	}
+	return answer, nil
+}
+
+// open sends a request as send does and returns a 200 answer with its body unread, for the
+// routes that stream (jobs logs); the caller closes the body.
+func (a *app) open(ctx context.Context, method, path string, query url.Values, body []byte) (*http.Response, error) {
 	cl, err := a.client(ctx)
 	if err != nil {
 		return nil, err
@@ -63,17 +78,17 @@ func (a *app) send(ctx context.Context, method, path string, query url.Values, b
 	if err != nil {
 		return nil, fmt.Errorf("cannot reach the endpoint: %w", err)
 	}
-	defer resp.Body.Close()
-	answer, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
-	if err != nil {
-		return nil, fmt.Errorf("read response: %w", err)
-	}
 	if a.g.debug {
 		slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug})).Debug("api call",
 			"operation", method+" "+path, "endpoint", aws.ToString(o.BaseEndpoint), "status", resp.StatusCode, "duration", time.Since(start))
 	}
 	if resp.StatusCode == http.StatusOK {
-		return answer, nil
+		return resp, nil
+	}
+	defer resp.Body.Close()
+	answer, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
+	if err != nil {
+		return nil, fmt.Errorf("read response: %w", err)
 	}
 	code := resp.Header.Get("X-Amzn-Errortype")
 	if i := strings.IndexByte(code, ':'); i >= 0 {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -461,5 +462,10 @@ func TestFinishedDriversAreDeletedAfterTTL(t *testing.T) {
 	r, _ := s.waitState(t, vc, id, emrtypes.JobRunStateCompleted, time.Second)
 	if r.FinishedAt == nil {
 		t.Error("the job run's record lost its finishedAt after cleanup")
+	}
+	// Its log went with it, and the logs route says so rather than answering nothing.
+	status, code, body := s.Do(t, s.Admin(), http.MethodGet, "/virtualclusters/"+vc+"/jobruns/"+id+"/logs", nil)
+	if status != http.StatusNotFound || code != "ResourceNotFoundException" || !strings.Contains(string(body), "gone") || !strings.Contains(string(body), "S3") {
+		t.Errorf("logs of a cleaned-up run: HTTP %d %s %s, want ResourceNotFoundException saying the pod is gone and logs are not in S3", status, code, body)
 	}
 }

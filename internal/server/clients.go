@@ -71,6 +71,10 @@ func (s *Server) wireClusters(ctx context.Context, catalog *release.Catalog, pri
 		s.factories = append(s.factories, pods, nodes)
 		podInformer, nodeInformer := pods.Core().V1().Pods(), nodes.Core().V1().Nodes()
 		clusters[p.ID] = controller.Cluster{Client: client, Pods: podInformer}
+		if s.kube == nil {
+			s.kube = map[string]kubernetes.Interface{}
+		}
+		s.kube[p.ID] = client
 		createNS[p.ID] = p.CreateNamespaces
 		rec, err := cost.NewRecorder(cost.RecorderOptions{Store: s.Store, Catalog: prices, Cluster: p.ID,
 			Region: cfg.Region, Metrics: costMetrics, Logger: s.log, Pods: podInformer, Nodes: nodeInformer})

@@ -18,6 +18,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"k8s.io/client-go/informers"
+	"k8s.io/client-go/kubernetes"
 
 	"github.com/sparkplane/sparkplane/internal/access"
 	"github.com/sparkplane/sparkplane/internal/api"
@@ -58,8 +59,10 @@ type Server struct {
 	Audit *audit.Log
 
 	factories []informers.SharedInformerFactory
-	log       *slog.Logger
-	s3        *s3.Client
+	// kube holds each container provider's client, by id, for the logs route.
+	kube map[string]kubernetes.Interface
+	log  *slog.Logger
+	s3   *s3.Client
 }
 
 // New opens the store (creating the data directory) and wires every part. Nothing runs until
@@ -137,7 +140,8 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 		MetricsToken: cfg.MetricsToken, Registerer: reg, Gatherer: reg,
 		TrustPolicies: trustPolicies{svc: s.Service, roles: roles(cfg.ExecutionRoles)},
 		Directory:     s.Directory, Audit: s.Audit, AuditStore: st,
-		SparkUI: sparkUI{&sparkui.Reader{S3: s.s3, EventLogURI: cfg.EventLogURI}}})
+		SparkUI: sparkUI{&sparkui.Reader{S3: s.s3, EventLogURI: cfg.EventLogURI}},
+		Logs:    podLogs{svc: s.Service, clients: s.kube}})
 	if err != nil {
 		return fail(err)
 	}

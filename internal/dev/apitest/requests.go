@@ -114,6 +114,27 @@ func (s *Server) Do(t testing.TB, key Key, method, path string, body any) (int, 
 	return resp.StatusCode, resp.Header.Get("X-Amzn-Errortype"), out
 }
 
+// Open sends a GET for path signed with key, as Do does, and returns the answer with its
+// body unread, for the routes that stream (job run logs); the caller closes the body.
+// Cancelling ctx ends the request.
+func (s *Server) Open(ctx context.Context, t testing.TB, key Key, path string) *http.Response {
+	t.Helper()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.URL+path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	empty := sha256.Sum256(nil)
+	creds := aws.Credentials{AccessKeyID: key.AccessKeyID, SecretAccessKey: key.SecretAccessKey}
+	if err := v4.NewSigner().SignHTTP(ctx, creds, req, hex.EncodeToString(empty[:]), "emr-containers", s.Region, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp
+}
+
 // User creates an IAM-style user with an access key and the given inline policies (name ->
 // JSON document), through the server's /iam routes and its administrator key, and returns the
 // key. The test fails if any step is refused.
