@@ -29,6 +29,7 @@ func TestLogLosesNothing(t *testing.T) {
 		t.Fatalf("before Run: %v", err)
 	}
 	runCtx, stop := context.WithCancel(ctx)
+	defer stop()
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
