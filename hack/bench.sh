@@ -29,6 +29,7 @@ cd "$(dirname "$0")/.."
 GO=${GO:-go}
 out=.cache/bench
 mkdir -p "$out"
+touch "$out/.started"
 count=${BENCH_COUNT:-3}
 only=${BENCH_ONLY:-}
 failed=0
@@ -96,9 +97,10 @@ if [[ -z $only || $only == sandbox ]]; then
 fi
 
 # The summary: the median of every metric of every benchmark over its runs, then the targets.
+# Only what this run wrote: files of parts not run (BENCH_ONLY) are older results.
 results=()
 for f in "$out"/api-*.txt "$out/cluster.txt" "$out/sandbox.txt"; do
-	[[ -f $f ]] && results+=("$f")
+	[[ -f $f && $f -nt $out/.started ]] && results+=("$f")
 done
 cat "${results[@]}" /dev/null | awk '
 	/^Benchmark/ {
