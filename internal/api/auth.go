@@ -22,13 +22,6 @@ const SigningName = "emr-containers"
 // MaxClockSkew is how far a request's X-Amz-Date may be from the server clock.
 const MaxClockSkew = 5 * time.Minute
 
-// AccessKey is one credential the server accepts and the principal (ARN) it authenticates.
-type AccessKey struct {
-	AccessKeyID     string
-	SecretAccessKey string
-	Principal       string
-}
-
 // Credentials finds the identity behind an access key id (access.Directory).
 type Credentials interface {
 	Lookup(ctx context.Context, accessKeyID string) (access.Identity, bool, error)
@@ -40,15 +33,6 @@ type Authenticator struct {
 	region string
 	now    func() time.Time
 	signer *v4.Signer
-}
-
-// StaticKeys returns Credentials that know only keys, all of them administrators.
-func StaticKeys(keys []AccessKey) Credentials {
-	static := make([]access.StaticKey, len(keys))
-	for i, k := range keys {
-		static[i] = access.StaticKey(k)
-	}
-	return access.NewDirectory(access.Options{Static: static})
 }
 
 // NewAuthenticator returns an Authenticator for region accepting the keys creds knows. now may

@@ -11,7 +11,6 @@ package audit
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -95,9 +94,6 @@ func New(store Store, retention time.Duration, log *slog.Logger) *Log {
 	}
 	return &Log{store: store, retention: retention, log: log, queue: make(chan pending, 8192), now: time.Now}
 }
-
-// ErrStopped is returned for events recorded after the Log stopped.
-var ErrStopped = errors.New("audit log stopped")
 
 // Record queues an event. With wait it returns once the event is stored (or ctx ends);
 // without, at once. An event that cannot even be queued because the queue is full is

@@ -298,7 +298,7 @@ func (c *Controller) finish(ctx context.Context, run jobs.JobRun, to jobs.JobRun
 		return nil
 	})
 	if err == nil {
-		if run.HoldsSlot() {
+		if run.HoldsSlot() && c.mayQueue(run.VirtualClusterID) {
 			c.admitNext(ctx, run.VirtualClusterID)
 		}
 		c.metrics.jobRunsFinished.WithLabelValues(run.VirtualClusterID, string(to), string(reason)).Inc()
@@ -314,6 +314,14 @@ func (c *Controller) finish(ctx context.Context, run jobs.JobRun, to jobs.JobRun
 // queueWake bounds how many queued runs a freed slot wakes: enough to admit the next ones and
 // refresh the positions the first of them report; the resync reaches the rest.
 const queueWake = 1000
+
+// mayQueue reports whether a virtual cluster can have queued runs: not when it is known (from
+// the cache) to have no limit, which spares every finished run a store read. A limit removed
+// since leaves no run queued for long: removing settings wakes the queued runs.
+func (c *Controller) mayQueue(virtualClusterID string) bool {
+	vc, ok := c.vcs.get(virtualClusterID, c.opts.Clock.Now())
+	return !ok || c.opts.Store.SettingsOf(vc).MaxConcurrentJobRuns > 0
+}
 
 // admitNext looks at a virtual cluster's queued runs again after one of its runs gave up its
 // slot, first in first out.

@@ -17,48 +17,39 @@ func (p *Postgres) AdmitJobRun(ctx context.Context, id string, limit int, at tim
 	var out jobs.JobRun
 	var adm jobs.Admission
 	err := p.tx(ctx, func(ctx context.Context, tx pgx.Tx) error {
-		run, err := pgScanJobRun(tx.QueryRow(ctx, `SELECT `+pgJobRunColumns+` FROM job_runs WHERE id = $1`, id), id)
-		if err != nil {
-			return err
-		}
-		if _, err := tx.Exec(ctx, `SELECT 1 FROM virtual_clusters WHERE id = $1 FOR UPDATE`, run.VirtualClusterID); err != nil {
-			return fmt.Errorf("lock virtual cluster %s: %w", run.VirtualClusterID, err)
-		}
-		// Read again under the lock: another replica may have admitted or moved it.
-		run, err = pgScanJobRun(tx.QueryRow(ctx, `SELECT `+pgJobRunColumns+` FROM job_runs WHERE id = $1 FOR UPDATE`, id), id)
-		if err != nil {
-			return err
-		}
-		out = run
-		if run.State != jobs.StatePending || run.HoldsSlot() {
-			adm = jobs.Admission{Admitted: run.HoldsSlot()}
-			return nil
-		}
-		var holding, ahead int
-		if err := tx.QueryRow(ctx, `SELECT count(*) FROM job_runs WHERE `+fmt.Sprintf(holdingWhere, "$1", "true"), run.VirtualClusterID).Scan(&holding); err != nil {
-			return fmt.Errorf("count job runs holding a slot: %w", err)
-		}
-		created := pgTime(run.CreatedAt)
-		if err := tx.QueryRow(ctx, `SELECT count(*) FROM job_runs WHERE `+fmt.Sprintf(aheadWhere, "$1", "false", "$2", "$2", "$3"),
-			run.VirtualClusterID, created, run.ID).Scan(&ahead); err != nil {
-			return fmt.Errorf("count queued job runs: %w", err)
-		}
-		adm = admit(run, limit, holding, ahead)
-		if !adm.Admitted {
-			return nil
-		}
-		next := run
-		next.Attempt.AdmittedAt = at.UTC()
-		next.Version++
-		doc, att, err := encodeJobRun(next)
-		if err != nil {
-			return err
-		}
-		if _, err := tx.Exec(ctx, `UPDATE job_runs SET version = $1, doc = $2, attempt = $3, admitted = true WHERE id = $4`, next.Version, doc, att, id); err != nil {
-			return fmt.Errorf("admit job run %s: %w", id, err)
-		}
-		out = next
-		return nil
+		var err error
+		out, adm, err = admission{
+			read: func() (jobs.JobRun, error) {
+				run, err := pgScanJobRun(tx.QueryRow(ctx, `SELECT `+pgJobRunColumns+` FROM job_runs WHERE id = $1`, id), id)
+				if err != nil {
+					return run, err
+				}
+				if _, err := tx.Exec(ctx, `SELECT 1 FROM virtual_clusters WHERE id = $1 FOR UPDATE`, run.VirtualClusterID); err != nil {
+					return run, fmt.Errorf("lock virtual cluster %s: %w", run.VirtualClusterID, err)
+				}
+				// Read again under the lock: another replica may have admitted or moved it.
+				return pgScanJobRun(tx.QueryRow(ctx, `SELECT `+pgJobRunColumns+` FROM job_runs WHERE id = $1 FOR UPDATE`, id), id)
+			},
+			count: func(run jobs.JobRun) (holding, ahead int, err error) {
+				if err := tx.QueryRow(ctx, `SELECT count(*) FROM job_runs WHERE `+fmt.Sprintf(holdingWhere, "$1", "true"), run.VirtualClusterID).Scan(&holding); err != nil {
+					return 0, 0, fmt.Errorf("count job runs holding a slot: %w", err)
+				}
+				if err := tx.QueryRow(ctx, `SELECT count(*) FROM job_runs WHERE `+fmt.Sprintf(aheadWhere, "$1", "false", "$2", "$2", "$3"),
+					run.VirtualClusterID, pgTime(run.CreatedAt), run.ID).Scan(&ahead); err != nil {
+					return 0, 0, fmt.Errorf("count queued job runs: %w", err)
+				}
+				return holding, ahead, nil
+			},
+			admit: func(next jobs.JobRun) error {
+				doc, att, err := encodeJobRun(next)
+				if err != nil {
+					return err
+				}
+				_, err = tx.Exec(ctx, `UPDATE job_runs SET version = $1, doc = $2, attempt = $3, admitted = true WHERE id = $4`, next.Version, doc, att, id)
+				return err
+			},
+		}.decide(limit, at)
+		return err
 	})
 	return out, adm, err
 }

@@ -19,9 +19,44 @@ const (
 	aheadWhere   = `virtual_cluster_id = %s AND admitted = %s AND state = 'PENDING' AND (created_at < %s OR (created_at = %s AND id < %s))`
 )
 
-// admit applies the admission rule to counts read in the decision's transaction.
-func admit(run jobs.JobRun, limit, holding, ahead int) jobs.Admission {
-	return jobs.Admission{Admitted: holding+ahead < limit, Ahead: ahead, Holding: holding}
+// admission is one backend's reads and write for an admission decision, inside the
+// transaction that serializes decisions on a virtual cluster.
+type admission struct {
+	// read returns the run as stored.
+	read func() (jobs.JobRun, error)
+	// count returns how many runs of the virtual cluster hold a slot, and how many queued
+	// runs were created before run.
+	count func(run jobs.JobRun) (holding, ahead int, err error)
+	// admit stores next, the run with its admission, marked as holding a slot.
+	admit func(next jobs.JobRun) error
+}
+
+// decide is the admission rule, shared by both backends (jobs.Store.AdmitJobRun): a PENDING
+// run that holds no slot is admitted when the runs holding one plus the queued runs ahead of
+// it are fewer than limit.
+func (a admission) decide(limit int, at time.Time) (jobs.JobRun, jobs.Admission, error) {
+	run, err := a.read()
+	if err != nil {
+		return run, jobs.Admission{}, err
+	}
+	if run.State != jobs.StatePending || run.HoldsSlot() {
+		return run, jobs.Admission{Admitted: run.HoldsSlot()}, nil
+	}
+	holding, ahead, err := a.count(run)
+	if err != nil {
+		return run, jobs.Admission{}, err
+	}
+	adm := jobs.Admission{Admitted: holding+ahead < limit, Ahead: ahead, Holding: holding}
+	if !adm.Admitted {
+		return run, adm, nil
+	}
+	next := run
+	next.Attempt.AdmittedAt = at.UTC()
+	next.Version++
+	if err := a.admit(next); err != nil {
+		return run, jobs.Admission{}, fmt.Errorf("admit job run %s: %w", run.ID, err)
+	}
+	return next, adm, nil
 }
 
 // AdmitJobRun implements jobs.Store. SQLite's single writer serializes the decisions.
@@ -29,40 +64,32 @@ func (s *SQLite) AdmitJobRun(ctx context.Context, id string, limit int, at time.
 	var out jobs.JobRun
 	var adm jobs.Admission
 	err := s.exec(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		run, err := scanJobRun(tx.QueryRowContext(ctx, `SELECT `+jobRunColumns+` FROM job_runs WHERE id = ?`, id), id)
-		if err != nil {
-			return err
-		}
-		out = run
-		if run.State != jobs.StatePending || run.HoldsSlot() {
-			adm = jobs.Admission{Admitted: run.HoldsSlot()}
-			return nil
-		}
-		var holding, ahead int
-		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM job_runs WHERE `+fmt.Sprintf(holdingWhere, "?", "1"), run.VirtualClusterID).Scan(&holding); err != nil {
-			return fmt.Errorf("count job runs holding a slot: %w", err)
-		}
-		created := micros(run.CreatedAt)
-		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM job_runs WHERE `+fmt.Sprintf(aheadWhere, "?", "0", "?", "?", "?"),
-			run.VirtualClusterID, created, created, run.ID).Scan(&ahead); err != nil {
-			return fmt.Errorf("count queued job runs: %w", err)
-		}
-		adm = admit(run, limit, holding, ahead)
-		if !adm.Admitted {
-			return nil
-		}
-		next := run
-		next.Attempt.AdmittedAt = at.UTC()
-		next.Version++
-		doc, ext, err := encodeJobRun(next)
-		if err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, `UPDATE job_runs SET version = ?, doc = ?, extensions = ?, admitted = 1 WHERE id = ?`, next.Version, doc, ext, id); err != nil {
-			return fmt.Errorf("admit job run %s: %w", id, err)
-		}
-		out = next
-		return nil
+		var err error
+		out, adm, err = admission{
+			read: func() (jobs.JobRun, error) {
+				return scanJobRun(tx.QueryRowContext(ctx, `SELECT `+jobRunColumns+` FROM job_runs WHERE id = ?`, id), id)
+			},
+			count: func(run jobs.JobRun) (holding, ahead int, err error) {
+				if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM job_runs WHERE `+fmt.Sprintf(holdingWhere, "?", "1"), run.VirtualClusterID).Scan(&holding); err != nil {
+					return 0, 0, fmt.Errorf("count job runs holding a slot: %w", err)
+				}
+				created := micros(run.CreatedAt)
+				if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM job_runs WHERE `+fmt.Sprintf(aheadWhere, "?", "0", "?", "?", "?"),
+					run.VirtualClusterID, created, created, run.ID).Scan(&ahead); err != nil {
+					return 0, 0, fmt.Errorf("count queued job runs: %w", err)
+				}
+				return holding, ahead, nil
+			},
+			admit: func(next jobs.JobRun) error {
+				doc, ext, err := encodeJobRun(next)
+				if err != nil {
+					return err
+				}
+				_, err = tx.ExecContext(ctx, `UPDATE job_runs SET version = ?, doc = ?, extensions = ?, admitted = 1 WHERE id = ?`, next.Version, doc, ext, id)
+				return err
+			},
+		}.decide(limit, at)
+		return err
 	})
 	return out, adm, err
 }
