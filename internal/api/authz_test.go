@@ -518,6 +518,13 @@ func TestAuditLog(t *testing.T) {
 	if len(runs) != 1 || runs[0].Action != "emr-containers:StartJobRun" || runs[0].Outcome != "allowed" || runs[0].HTTPStatus != 200 || runs[0].Resource != f.arnA {
 		t.Errorf("erin's events right after StartJobRun %s = %+v, want exactly one allowed StartJobRun on %s", *started.Id, runs, f.arnA)
 	}
+	// Bad queries are refused by name.
+	for query, field := range map[string]string{"since=yesterday": "since", "until=2026-13-01": "until", "maxResults=5000": "maxResults", "nextToken=x": "nextToken"} {
+		status, code, out := f.srv.Do(t, f.srv.Admin(), "GET", "/audit/events?"+query, nil)
+		if status != http.StatusBadRequest || code != "ValidationException" || !strings.HasPrefix(string(out), `{"message":"`+field+":") {
+			t.Errorf("audit list ?%s = %d %s %s, want a ValidationException on %s", query, status, code, out, field)
+		}
+	}
 	// Paging: one event per page still lists them all, in order.
 	all := list("principal=" + url.QueryEscape(dave.Arn) + "&maxResults=1")
 	if len(all) != 1 {

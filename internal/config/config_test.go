@@ -38,6 +38,11 @@ func TestLoadPrecedenceAndValidation(t *testing.T) {
 		{"bad listen", []string{"--listen", "nohost"}, nil, nil, "listen"},
 		{"unknown yaml field", nil, map[string]string{"SPARKPLANE_CONFIG": writeFile(t, "lisen: x\n")}, nil, "lisen"},
 		{"bad role", nil, map[string]string{"SPARKPLANE_CONFIG": writeFile(t, "executionRoles: [{arn: nope}]\n")}, nil, "executionRoles[0].arn"},
+		{"bad eventLogUri", nil, map[string]string{"SPARKPLANE_CONFIG": writeFile(t, "eventLogUri: hdfs://x/logs\n")}, nil, "eventLogUri: must be an S3 URI"},
+		{"bad default pod policy", nil, map[string]string{"SPARKPLANE_CONFIG": writeFile(t, "defaultSettings: {podPolicy: {allowedHostPaths: [relative]}}\n")}, nil, "defaultSettings"},
+		{"unknown settings member", nil, map[string]string{"SPARKPLANE_CONFIG": writeFile(t, "defaultSettings: {podPolicy: {alowRoot: true}}\n")}, nil, "alowRoot"},
+		{"negative audit retention", nil, map[string]string{"SPARKPLANE_CONFIG": writeFile(t, "audit: {retention: -1h}\n")}, nil, "audit.retention"},
+		{"secrets key file from env", nil, map[string]string{"SPARKPLANE_SECRETS_KEY_FILE": "/etc/k"}, func(c Config) bool { return c.SecretsKeyFile == "/etc/k" }, ""},
 		{"controller settings", nil, map[string]string{"SPARKPLANE_CONFIG": writeFile(t, "controller: {pendingTimeout: 90s, driverTTL: 2h, workers: 8}\nmetricsToken: t\n")},
 			func(c Config) bool {
 				return c.Controller.PendingTimeout.Minutes() == 1.5 && c.Controller.DriverTTL.Hours() == 2 && c.Controller.Workers == 8 && c.MetricsToken == "t"
