@@ -72,11 +72,11 @@ func timesEqual(a, b *time.Time) bool {
 	return a.Equal(*b)
 }
 
-// MonitoringNote says, for a run's stateDetails, what of its monitoringConfiguration
-// sparkplane does not do, so that nobody looks for logs that were never sent: there is no
-// CloudWatch to send to, and container logs are not shipped to the logUri (its Spark event
-// logs are). "" when there is nothing to say.
-func (r JobRun) MonitoringNote() string {
+// MonitoringNote says, for a run's stateDetails, what becomes of its monitoringConfiguration
+// that a user could otherwise look for in vain: there is no CloudWatch to send to, and the
+// container logs go to the logUri only when the server ships them (shipsLogs); its Spark event
+// logs are always written under it. "" when there is nothing to say.
+func (r JobRun) MonitoringNote(shipsLogs bool) string {
 	if r.ConfigurationOverrides == nil || r.ConfigurationOverrides.MonitoringConfiguration == nil {
 		return ""
 	}
@@ -85,8 +85,12 @@ func (r JobRun) MonitoringNote() string {
 	if m.CloudWatchMonitoringConfiguration != nil {
 		notes = append(notes, "cloudWatchMonitoringConfiguration is ignored: sparkplane sends no logs to CloudWatch")
 	}
-	if m.S3MonitoringConfiguration != nil {
-		notes = append(notes, "driver and executor logs are not shipped to the logUri by this sparkplane version; the Spark event log is written under it")
+	if s := m.S3MonitoringConfiguration; s != nil {
+		if shipsLogs {
+			notes = append(notes, "driver and executor logs go to "+strings.TrimRight(s.LogURI, "/")+"/"+r.VirtualClusterID+"/jobs/"+r.ID+"/containers/")
+		} else {
+			notes = append(notes, "driver and executor logs are not shipped to the logUri: log shipping is disabled on this server; the Spark event log is written under it")
+		}
 	}
 	if len(notes) == 0 {
 		return ""

@@ -1,17 +1,21 @@
 package server
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
 
+	corev1 "k8s.io/api/core/v1"
+
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/prometheus/client_golang/prometheus"
+	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes"
@@ -93,14 +97,15 @@ func (s *Server) wireClusters(ctx context.Context, catalog *release.Catalog, pri
 		Store:    s.Service,
 		Clusters: clusters,
 		Planner: &submission.Planner{Releases: catalog, Templates: templates, Defaults: defaults,
-			CreateNamespaces: createNS, EventLogURI: cfg.EventLogURI},
-		PendingTimeout: cfg.Controller.PendingTimeout.Duration,
-		DriverTTL:      cfg.Controller.DriverTTL.Duration,
-		Resync:         cfg.Controller.Resync.Duration,
-		Workers:        cfg.Controller.Workers,
-		KubeTimeout:    cfg.Controller.KubeTimeout.Duration,
-		Metrics:        ctlMetrics,
-		Logger:         s.log,
+			CreateNamespaces: createNS, EventLogURI: cfg.EventLogURI, LogShipping: logShipping(cfg)},
+		ShipsContainerLogs: !cfg.LogShipping.Disabled,
+		PendingTimeout:     cfg.Controller.PendingTimeout.Duration,
+		DriverTTL:          cfg.Controller.DriverTTL.Duration,
+		Resync:             cfg.Controller.Resync.Duration,
+		Workers:            cfg.Controller.Workers,
+		KubeTimeout:        cfg.Controller.KubeTimeout.Duration,
+		Metrics:            ctlMetrics,
+		Logger:             s.log,
 	})
 	return err
 }
@@ -209,4 +214,34 @@ func s3Client(ctx context.Context, cfg config.Config) (*s3.Client, error) {
 		}
 		o.UsePathStyle = cfg.S3.ForcePathStyle
 	}), nil
+}
+
+// logShipping is the planner's log shipping from the configuration's logShipping.
+func logShipping(cfg config.Config) submission.LogShipping {
+	l := cfg.LogShipping
+	res := submission.DefaultLogShippingResources()
+	if l.CPU != "" {
+		res.Requests[corev1.ResourceCPU] = resource.MustParse(l.CPU)
+	}
+	if l.Memory != "" {
+		m := resource.MustParse(l.Memory)
+		res.Requests[corev1.ResourceMemory] = m
+		m.Add(m)
+		res.Limits[corev1.ResourceMemory] = m
+	}
+	entrypoints := l.Entrypoints
+	if len(entrypoints) == 0 {
+		entrypoints = config.DefaultEntrypoints
+	}
+	return submission.LogShipping{
+		Enabled:           !l.Disabled,
+		Image:             cmp.Or(l.Image, config.DefaultLogShippingImage),
+		ImagePullPolicy:   corev1.PullPolicy(cmp.Or(l.ImagePullPolicy, string(corev1.PullIfNotPresent))),
+		Entrypoints:       entrypoints,
+		Endpoint:          l.Endpoint,
+		Region:            cmp.Or(l.Region, cfg.Region),
+		PathStyle:         l.ForcePathStyle,
+		CredentialsSecret: l.CredentialsSecret,
+		Resources:         res,
+	}
 }
