@@ -71,9 +71,6 @@ type Options struct {
 	// Kubernetes cluster.
 	Clusters map[string]Cluster
 	Planner  Planner
-	// ShipsContainerLogs says the planner ships the container logs of runs with a logUri, so
-	// that their stateDetails say where the logs go rather than that they go nowhere.
-	ShipsContainerLogs bool
 	// PendingTimeout is how long a driver pod may stay unschedulable before its attempt fails
 	// (default 10 minutes).
 	PendingTimeout time.Duration

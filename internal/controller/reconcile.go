@@ -141,11 +141,11 @@ func (c *Controller) submit(ctx context.Context, cl *cluster, run jobs.JobRun, v
 	now := c.opts.Clock.Now().UTC()
 	_, err = c.update(ctx, run, func(r *jobs.JobRun) error {
 		r.Attempt = jobs.Attempt{Number: attempt, Namespace: plan.Namespace, DriverPod: plan.Objects.DriverPod.Name, SubmittedAt: now,
-			SparkVersion: plan.Objects.SparkVersion, AdmittedAt: r.Attempt.AdmittedAt}
+			SparkVersion: plan.Objects.SparkVersion, AdmittedAt: r.Attempt.AdmittedAt, LogsNote: plan.LogsNote}
 		r.RetryPolicyExecution = &jobs.RetryPolicyExecution{CurrentAttemptCount: int32(attempt)}
 		r.State = jobs.StateSubmitted
 		r.StateDetails = fmt.Sprintf("driver pod %s/%s created (attempt %d of %d)", plan.Namespace, plan.Objects.DriverPod.Name, attempt, maxAttempts(run)) +
-			r.MonitoringNote(c.opts.ShipsContainerLogs)
+			r.MonitoringNote()
 		return nil
 	})
 	if err == nil {
@@ -294,7 +294,7 @@ func (c *Controller) finish(ctx context.Context, run jobs.JobRun, to jobs.JobRun
 	_, err := c.update(ctx, run, func(r *jobs.JobRun) error {
 		r.State = to
 		r.FailureReason = reason
-		r.StateDetails = details + r.MonitoringNote(c.opts.ShipsContainerLogs) + c.shippingNote(run.ID) + timeline(r, to, now)
+		r.StateDetails = details + r.MonitoringNote() + c.shippingNote(run.ID) + timeline(r, to, now)
 		r.FinishedAt = &now
 		if r.RetryPolicyExecution == nil {
 			r.RetryPolicyExecution = &jobs.RetryPolicyExecution{CurrentAttemptCount: int32(run.Attempt.Current())}

@@ -73,10 +73,10 @@ func timesEqual(a, b *time.Time) bool {
 }
 
 // MonitoringNote says, for a run's stateDetails, what becomes of its monitoringConfiguration
-// that a user could otherwise look for in vain: there is no CloudWatch to send to, and the
-// container logs go to the logUri only when the server ships them (shipsLogs); its Spark event
-// logs are always written under it. "" when there is nothing to say.
-func (r JobRun) MonitoringNote(shipsLogs bool) string {
+// that a user could otherwise look for in vain: there is no CloudWatch to send to, and where
+// its container logs go, or why they are not shipped (Attempt.LogsNote, set when the attempt
+// is planned). "" when there is nothing to say.
+func (r JobRun) MonitoringNote() string {
 	if r.ConfigurationOverrides == nil || r.ConfigurationOverrides.MonitoringConfiguration == nil {
 		return ""
 	}
@@ -85,12 +85,8 @@ func (r JobRun) MonitoringNote(shipsLogs bool) string {
 	if m.CloudWatchMonitoringConfiguration != nil {
 		notes = append(notes, "cloudWatchMonitoringConfiguration is ignored: sparkplane sends no logs to CloudWatch")
 	}
-	if s := m.S3MonitoringConfiguration; s != nil {
-		if shipsLogs {
-			notes = append(notes, "driver and executor logs go to "+strings.TrimRight(s.LogURI, "/")+"/"+r.VirtualClusterID+"/jobs/"+r.ID+"/containers/")
-		} else {
-			notes = append(notes, "driver and executor logs are not shipped to the logUri: log shipping is disabled on this server; the Spark event log is written under it")
-		}
+	if m.S3MonitoringConfiguration != nil && r.Attempt.LogsNote != "" {
+		notes = append(notes, r.Attempt.LogsNote)
 	}
 	if len(notes) == 0 {
 		return ""

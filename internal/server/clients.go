@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 
@@ -17,6 +18,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
@@ -56,6 +58,7 @@ func (s *Server) wireClusters(ctx context.Context, catalog *release.Catalog, pri
 	}
 	clusters := map[string]controller.Cluster{}
 	createNS := map[string]bool{}
+	shipping := logShipping(cfg)
 	for _, p := range cfg.ContainerProviders {
 		rc, err := restConfig(p)
 		if err != nil {
@@ -80,6 +83,12 @@ func (s *Server) wireClusters(ctx context.Context, catalog *release.Catalog, pri
 		}
 		s.kube[p.ID] = client
 		createNS[p.ID] = p.CreateNamespaces
+		if shipping.Enabled {
+			if reason := nativeSidecarsMissing(rc); reason != "" {
+				s.log.Warn("container logs of this cluster's job runs will not be shipped", "containerProvider", p.ID, "reason", reason)
+				shipping.Unsupported[p.ID] = reason
+			}
+		}
 		rec, err := cost.NewRecorder(cost.RecorderOptions{Store: s.Store, Catalog: prices, Cluster: p.ID,
 			Region: cfg.Region, Metrics: costMetrics, Logger: s.log, Pods: podInformer, Nodes: nodeInformer})
 		if err != nil {
@@ -97,15 +106,14 @@ func (s *Server) wireClusters(ctx context.Context, catalog *release.Catalog, pri
 		Store:    s.Service,
 		Clusters: clusters,
 		Planner: &submission.Planner{Releases: catalog, Templates: templates, Defaults: defaults,
-			CreateNamespaces: createNS, EventLogURI: cfg.EventLogURI, LogShipping: logShipping(cfg)},
-		ShipsContainerLogs: !cfg.LogShipping.Disabled,
-		PendingTimeout:     cfg.Controller.PendingTimeout.Duration,
-		DriverTTL:          cfg.Controller.DriverTTL.Duration,
-		Resync:             cfg.Controller.Resync.Duration,
-		Workers:            cfg.Controller.Workers,
-		KubeTimeout:        cfg.Controller.KubeTimeout.Duration,
-		Metrics:            ctlMetrics,
-		Logger:             s.log,
+			CreateNamespaces: createNS, EventLogURI: cfg.EventLogURI, LogShipping: shipping},
+		PendingTimeout: cfg.Controller.PendingTimeout.Duration,
+		DriverTTL:      cfg.Controller.DriverTTL.Duration,
+		Resync:         cfg.Controller.Resync.Duration,
+		Workers:        cfg.Controller.Workers,
+		KubeTimeout:    cfg.Controller.KubeTimeout.Duration,
+		Metrics:        ctlMetrics,
+		Logger:         s.log,
 	})
 	return err
 }
@@ -243,5 +251,28 @@ func logShipping(cfg config.Config) submission.LogShipping {
 		PathStyle:         l.ForcePathStyle,
 		CredentialsSecret: l.CredentialsSecret,
 		Resources:         res,
+		Unsupported:       map[string]string{},
 	}
+}
+
+// nativeSidecarsMissing says why a cluster cannot run native sidecar containers (Kubernetes
+// 1.29 turned them on), or "" when it can or cannot be asked now: a cluster that is down at
+// start is assumed current, as the log shipping that needs it runs only once it is up.
+func nativeSidecarsMissing(rc *rest.Config) string {
+	probe := rest.CopyConfig(rc)
+	probe.Timeout = 5 * time.Second
+	dc, err := discovery.NewDiscoveryClientForConfig(probe)
+	if err != nil {
+		return ""
+	}
+	v, err := dc.ServerVersion()
+	if err != nil {
+		return ""
+	}
+	major, _ := strconv.Atoi(strings.TrimRight(v.Major, "+"))
+	minor, _ := strconv.Atoi(strings.TrimRight(v.Minor, "+"))
+	if major > 1 || major == 1 && minor >= 29 {
+		return ""
+	}
+	return fmt.Sprintf("Kubernetes %s has no native sidecar containers (1.29 and later have them), which log shipping needs", v.GitVersion)
 }

@@ -56,6 +56,24 @@ type LogShipping struct {
 	CredentialsSecret string
 	// Resources of the two added containers.
 	Resources corev1.ResourceRequirements
+	// Unsupported says, by container provider id, why a cluster cannot run the sidecar (a
+	// Kubernetes before 1.29 has no native sidecar containers): runs there are not shipped.
+	Unsupported map[string]string
+}
+
+// note is what the stateDetails of an attempt of run on the container provider say of its
+// container logs, and whether they are shipped.
+func (l LogShipping) note(run jobs.JobRun, providerID string) (string, bool) {
+	uri := LogURI(run)
+	switch {
+	case uri == "":
+		return "", false
+	case !l.Enabled:
+		return "driver and executor logs are not shipped to the logUri: log shipping is disabled on this server; the Spark event log is written under it", false
+	case l.Unsupported[providerID] != "":
+		return "driver and executor logs are not shipped to the logUri: " + l.Unsupported[providerID] + "; the Spark event log is written under it", false
+	}
+	return "driver and executor logs go to " + ContainersPrefix(uri, run.VirtualClusterID, run.ID) + "/", true
 }
 
 // DefaultLogShippingResources are the added containers' resources when none are configured.

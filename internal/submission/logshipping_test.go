@@ -132,10 +132,30 @@ func TestPlanShipsLogs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for what, pl := range map[string]*controller.Plan{"no logUri": plain, "shipping off": notShipped} {
+	old := *p
+	old.LogShipping.Unsupported = map[string]string{"c": "Kubernetes v1.28.5 has no native sidecar containers (1.29 and later have)"}
+	oldCluster, err := old.Plan(t.Context(), run, shipVC, jobs.VirtualClusterSettings{}, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for what, tc := range map[string]struct {
+		pl   *controller.Plan
+		note string
+	}{
+		"no logUri":      {plain, ""},
+		"shipping off":   {notShipped, "not shipped to the logUri: log shipping is disabled on this server"},
+		"old Kubernetes": {oldCluster, "not shipped to the logUri: Kubernetes v1.28.5 has no native sidecar containers"},
+	} {
+		pl := tc.pl
 		if len(pl.Objects.DriverPod.Spec.InitContainers) != 0 || pl.Objects.ExecutorTemplate != nil || pl.Objects.DriverPod.Spec.Containers[0].Command != nil {
 			t.Errorf("%s: the driver objects were changed: %+v", what, pl.Objects.DriverPod.Spec)
 		}
+		if tc.note == "" && pl.LogsNote != "" || !strings.Contains(pl.LogsNote, tc.note) {
+			t.Errorf("%s: logs note %q, want %q", what, pl.LogsNote, tc.note)
+		}
+	}
+	if want := "driver and executor logs go to s3://team-logs/emr/vc1/jobs/job1/containers/"; plan.LogsNote != want {
+		t.Errorf("logs note %q, want %q", plan.LogsNote, want)
 	}
 }
 

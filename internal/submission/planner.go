@@ -96,7 +96,7 @@ func (p *Planner) Plan(ctx context.Context, run jobs.JobRun, vc jobs.VirtualClus
 	if err := checkTemplates(settings.PodPolicy, job); err != nil {
 		return nil, err
 	}
-	ship := p.LogShipping.Enabled && LogURI(run) != ""
+	logsNote, ship := p.LogShipping.note(run, vc.ContainerProvider.ID)
 	if ship {
 		if err := p.LogShipping.shipExecutorLogs(&job, run); err != nil {
 			return nil, &controller.UserError{Message: fmt.Sprintf("cannot ship the executors' logs to the logUri: %v; no pod was created", err)}
@@ -121,6 +121,7 @@ func (p *Planner) Plan(ctx context.Context, run jobs.JobRun, vc jobs.VirtualClus
 		ServiceAccount:  job.ServiceAccount,
 		RoleArn:         run.ExecutionRoleArn,
 		Objects:         objs,
+		LogsNote:        logsNote,
 	}, nil
 }
 
