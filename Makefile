@@ -7,13 +7,17 @@ SANDBOX := bin/sparkplane-sandbox
 # Integration tests share one cluster per package; -p 1 keeps two clusters from competing for
 # the 2 cores CI has.
 TEST_FLAGS ?= -race -count=1 -timeout 45m -p 1
+# What `sparkplane --version` and the image's labels say (internal/buildinfo).
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+REVISION ?= $(shell git rev-parse HEAD 2>/dev/null)
+LDFLAGS := -X github.com/sparkplane/sparkplane/internal/buildinfo.Version=$(VERSION) -X github.com/sparkplane/sparkplane/internal/buildinfo.Revision=$(REVISION)
 
 .PHONY: all build tools postgres lint test test-unit bench sandbox sandbox-down sandbox-status clean
 
 all: build
 
 build:
-	$(GO) build -trimpath -o $(BIN) ./cmd/sparkplane
+	$(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/sparkplane
 	$(GO) build -trimpath -o $(SANDBOX) ./cmd/sparkplane-sandbox
 
 ## tools: build the pinned cluster parts (etcd, kube-*, kwok, versitygw, Karpenter) when missing.
