@@ -28,7 +28,7 @@ build:
 image:
 	$(GO) run ./cmd/sparkplane-image build --out bin/image --platforms $(IMAGE_PLATFORMS) --version $(VERSION)
 
-## tools: build the pinned cluster parts (etcd, kube-*, kwok, versitygw, Karpenter) when missing.
+## tools: build the pinned cluster parts (etcd, kube-*, kwok, versitygw, Karpenter) and helm when missing.
 tools:
 	bash hack/tools.sh
 
