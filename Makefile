@@ -14,7 +14,7 @@ LDFLAGS := -X github.com/sparkplane/sparkplane/internal/buildinfo.Version=$(VERS
 # The platforms `make image` builds, as one image index.
 IMAGE_PLATFORMS ?= linux/amd64,linux/arm64
 
-.PHONY: all build image tools postgres lint test test-unit bench sandbox sandbox-down sandbox-status clean
+.PHONY: all build image manifests tools postgres lint test test-unit bench sandbox sandbox-down sandbox-status clean
 
 all: build
 
@@ -27,6 +27,10 @@ build:
 ## `$(GO) run ./cmd/sparkplane-image push REGISTRY/REPOSITORY:TAG` (README: "Building and pushing the image").
 image:
 	$(GO) run ./cmd/sparkplane-image build --out bin/image --platforms $(IMAGE_PLATFORMS) --version $(VERSION)
+
+## manifests: regenerate deploy/kubernetes/sparkplane.yaml from the Helm chart's default values.
+manifests: tools
+	bash hack/manifests.sh
 
 ## tools: build the pinned cluster parts (etcd, kube-*, kwok, versitygw, Karpenter) and helm when missing.
 tools:
