@@ -6,6 +6,8 @@ import (
 	"debug/elf"
 	"errors"
 	"io"
+	"log"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,15 +16,18 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/registry"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
 )
 
 // TestBuild builds the image for this machine's architecture twice, from the module this test
-// sits in, and checks what a cluster relies on: the digest does not change between builds, the
-// configuration runs `sparkplane server` as 65532 with the stamped labels, the files are
-// there with fixed owners, modes and times, and the binary in the layer is static and prints
-// the stamped version.
+// sits in, and checks what a cluster relies on: the digest does not change between builds and
+// survives the OCI layout and a push to a registry, the configuration runs `sparkplane server`
+// as 65532 with the stamped labels, the files are there with fixed owners, modes and times,
+// and the binary in the layer is static and prints the stamped version.
 func TestBuild(t *testing.T) {
 	if runtime.GOOS != "linux" {
 		t.Skip("runs the linux binary it builds")
@@ -62,6 +67,27 @@ func TestBuild(t *testing.T) {
 	}
 	if rd, err := read.Digest(); err != nil || rd != written || rd != d1 {
 		t.Errorf("layout digest %s (%v), written %s, built %s", rd, err, written, d1)
+	}
+
+	// push: to a registry (go-containerregistry's own, in memory), by the digest built.
+	reg := httptest.NewServer(registry.New(registry.Logger(log.New(io.Discard, "", 0))))
+	defer reg.Close()
+	host := strings.TrimPrefix(reg.URL, "http://")
+	pushed, err := Push(ctx, read, host+"/platform/sparkplane:"+stamp.Version)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := host + "/platform/sparkplane@" + d1.String(); pushed != want {
+		t.Errorf("Push = %s, want %s", pushed, want)
+	}
+	tag, err := name.ParseReference(host + "/platform/sparkplane:" + stamp.Version)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := remote.Index(tag, remote.WithContext(ctx)); err != nil {
+		t.Errorf("pull the pushed tag: %v", err)
+	} else if gd, _ := got.Digest(); gd != d1 {
+		t.Errorf("the registry serves %s for the tag, want %s", gd, d1)
 	}
 
 	m, err := idx.IndexManifest()
