@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sparkplane/sparkplane/internal/buildinfo"
 	"k8s.io/apimachinery/pkg/api/resource"
 )
 
@@ -160,8 +161,15 @@ type LogShipping struct {
 	Memory string `json:"memory,omitempty"`
 }
 
-// DefaultLogShippingImage is the image the log-shipping containers run when none is set.
-const DefaultLogShippingImage = "ghcr.io/sparkplane/sparkplane:latest"
+// DefaultLogShippingImage is the image the log-shipping containers run when none is set:
+// sparkplane's published image of this server's version (latest for a development build).
+func DefaultLogShippingImage() string {
+	v := buildinfo.Version
+	if v == "" || v == "dev" {
+		v = "latest"
+	}
+	return "ghcr.io/sparkplane/sparkplane:" + v
+}
 
 // DefaultEntrypoints are the Spark images' entrypoints the wrapper looks for.
 var DefaultEntrypoints = []string{"/opt/entrypoint.sh", "/usr/bin/entrypoint.sh"}

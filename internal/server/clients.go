@@ -243,7 +243,7 @@ func logShipping(cfg config.Config) submission.LogShipping {
 	}
 	return submission.LogShipping{
 		Enabled:           !l.Disabled,
-		Image:             cmp.Or(l.Image, config.DefaultLogShippingImage),
+		Image:             cmp.Or(l.Image, config.DefaultLogShippingImage()),
 		ImagePullPolicy:   corev1.PullPolicy(cmp.Or(l.ImagePullPolicy, string(corev1.PullIfNotPresent))),
 		Entrypoints:       entrypoints,
 		Endpoint:          l.Endpoint,

@@ -105,5 +105,11 @@ sparkplane.validate fails the render with a sentence for what values.schema.json
 {{- if .Values.metrics.token }}
 {{- $_ := set $cfg "metricsToken" .Values.metrics.token }}
 {{- end }}
+{{- /* The log-shipping containers run the server's own image, the same version. */}}
+{{- $ship := deepCopy (default dict $cfg.logShipping) }}
+{{- if not $ship.image }}
+{{- $_ := set $ship "image" (include "sparkplane.image" .) }}
+{{- $_ := set $cfg "logShipping" $ship }}
+{{- end }}
 {{- toYaml $cfg }}
 {{- end }}
