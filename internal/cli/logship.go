@@ -119,7 +119,12 @@ func logShipperCmd() *cobra.Command {
 			"AWS_WEB_IDENTITY_TOKEN_FILE in a pod), the endpoint from --endpoint-url, AWS_ENDPOINT_URL_S3 or\n" +
 			"AWS_ENDPOINT_URL. The outcome is one line in --termination-log, starting \"" + logship.SuccessPrefix + "\" or \"" +
 			logship.FailurePrefix + " to s3://...\", and on stderr. It exits 0 either way: logs never fail the job.",
-		Args:          cobra.NoArgs,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) > 0 {
+				return usageError(cmd, fmt.Errorf("takes no arguments, got %q", args))
+			}
+			return nil
+		},
 		SilenceErrors: true,
 		SilenceUsage:  true,
 		RunE: func(cmd *cobra.Command, _ []string) error {

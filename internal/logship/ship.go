@@ -152,6 +152,10 @@ func (s *Shipper) Run(ctx context.Context) Outcome {
 		streams[i] = ss
 	}
 
+	// runCtx ends when the end begins, so that a stream waiting on a call or a backoff turns
+	// to finishing at once.
+	runCtx, endRun := context.WithCancel(ctx)
+	defer endRun()
 	drain := make(chan struct{})
 	results := make([]StreamOutcome, len(streams))
 	var wg sync.WaitGroup
@@ -159,7 +163,7 @@ func (s *Shipper) Run(ctx context.Context) Outcome {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			results[i] = ss.run(ctx, drain)
+			results[i] = ss.run(runCtx, drain)
 		}()
 	}
 	reason := s.waitForEnd(ctx)
@@ -168,6 +172,7 @@ func (s *Shipper) Run(ctx context.Context) Outcome {
 	s.drainCtx = dctx
 	s.Log.Info("finishing", "reason", reason, "timeout", s.DrainTimeout)
 	close(drain)
+	endRun()
 	wg.Wait()
 	return s.finishWith(s.outcome(results))
 }

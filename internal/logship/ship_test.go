@@ -257,7 +257,7 @@ func TestShipNoSuchUpload(t *testing.T) {
 // writes and rotates fast: it must ship a valid prefix of the output, each byte once.
 func TestShipStopWhileWriting(t *testing.T) {
 	srv := startS3(t)
-	chunk := writeFile(t, "chunk", logText(200<<10, 41, false))
+	chunk := writeFile(t, "chunk", logText(100<<10, 41, false))
 	dir := t.TempDir()
 	sh := newShipper(t, srv, dir)
 	ctx, stop := context.WithCancel(context.Background())
@@ -268,7 +268,7 @@ func TestShipStopWhileWriting(t *testing.T) {
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		_, console, _ = wrap(t, dir, 64<<10, 50, "sh", "-c", "i=0; while [ $i -lt 300 ]; do cat "+shellQuote(chunk)+"; sleep 0.01; i=$((i+1)); done")
+		_, console, _ = wrap(t, dir, 64<<10, 50, "sh", "-c", "i=0; while [ $i -lt 200 ]; do cat "+shellQuote(chunk)+"; sleep 0.02; i=$((i+1)); done")
 	}()
 	time.Sleep(1500 * time.Millisecond)
 	stop()
@@ -276,6 +276,9 @@ func TestShipStopWhileWriting(t *testing.T) {
 	wg.Wait()
 	if o.Failed {
 		t.Fatal(o.Message)
+	}
+	if d := o.Streams[0].DroppedBytes; d > 0 {
+		t.Fatalf("the wrapper dropped %d bytes before the stop: the test writes too fast for this machine", d)
 	}
 	got, _ := shipped(t, srv, sh, Stdout)
 	if len(got) == 0 || len(got) >= len(console) || !bytes.Equal(got, console[:len(got)]) {
