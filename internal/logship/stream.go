@@ -431,6 +431,7 @@ func (ss *streamShipper) complete(ctx context.Context) error {
 			// A shipper that completed the upload and was killed before it saved so finds
 			// the upload gone and the object there, with the parts' size.
 			if size, ok, herr := ss.s.Bucket.ObjectSize(ctx, ss.key); herr == nil && ok && size == compressed {
+				ss.s.Log.Info("an earlier shipper completed the upload", "stream", ss.name, "object", ss.uri)
 				return ss.markDone(raw, compressed)
 			}
 			if !fresh {
