@@ -2,6 +2,8 @@ package logship
 
 import (
 	"bytes"
+	"context"
+	"encoding/json"
 	"errors"
 	"io"
 	"log"
@@ -14,8 +16,14 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/sparkplane/sparkplane/internal/logship/s3bucket"
 )
 
 // trap is a point in an S3 call at which the proxy in front of the server holds the call
@@ -36,6 +44,8 @@ type trappingProxy struct {
 	sprung  chan trap
 	release chan struct{}
 	proxy   *httputil.ReverseProxy
+	// down drops every connection, as a network that is out does.
+	down atomic.Bool
 }
 
 func newTrappingProxy(t *testing.T, upstream string, traps ...trap) *trappingProxy {
@@ -56,6 +66,12 @@ func newTrappingProxy(t *testing.T, upstream string, traps ...trap) *trappingPro
 		return nil
 	}
 	p.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if p.down.Load() {
+			if conn, _, err := http.NewResponseController(w).Hijack(); err == nil {
+				_ = conn.Close()
+			}
+			return
+		}
 		if tr, release, ok := p.take(r, false); ok {
 			p.sprung <- tr
 			<-release
@@ -174,5 +190,55 @@ func TestShipKilledInCalls(t *testing.T) {
 	}
 	if left, _ := os.ReadDir(dir); len(left) > 6 {
 		t.Errorf("left in the directory: %v", left)
+	}
+}
+
+// TestShipOutage cuts the shipper off from S3 while the command runs: it must not give up,
+// must say the failure in its termination message while it lasts, and once S3 is back must
+// ship everything and say so.
+func TestShipOutage(t *testing.T) {
+	srv := startS3(t)
+	proxy := newTrappingProxy(t, srv.endpoint)
+	proxy.down.Store(true)
+	out := logText(24<<20, 71, true)
+	dir := t.TempDir()
+	w, err := openRotatingFile(dir, Stdout, 1<<20, 50, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _ = w.Write(out[:16<<20])
+	sh := newShipper(t, srv, dir)
+	sh.retryMin, sh.retryMax = 50*time.Millisecond, 200*time.Millisecond
+	sh.Bucket = s3bucket.New(s3.New(s3.Options{Region: srv.region, BaseEndpoint: aws.String(proxy.URL), UsePathStyle: true,
+		Credentials: credentials.NewStaticCredentialsProvider(srv.access, srv.secret, "")}), testBucket)
+	done := make(chan Outcome)
+	go func() { done <- sh.Run(context.Background()) }()
+	waitFor(t, 2*time.Minute, "the failure in the termination message", func() bool {
+		raw, _ := os.ReadFile(sh.TerminationLog)
+		return strings.HasPrefix(string(raw), FailurePrefix+" to "+sh.uri(Stdout)+": ")
+	})
+	raw, _ := os.ReadFile(sh.TerminationLog)
+	t.Logf("while S3 is out: %s", raw)
+	proxy.down.Store(false)
+	waitFor(t, 2*time.Minute, "a part once S3 is back", func() bool {
+		var st shipState
+		raw, err := os.ReadFile(filepath.Join(dir, StateFile))
+		return err == nil && json.Unmarshal(raw, &st) == nil && len(st.Streams[Stdout].Parts) > 0
+	})
+	waitFor(t, 10*time.Second, "the failure to be cleared", func() bool {
+		raw, _ := os.ReadFile(sh.TerminationLog)
+		return strings.TrimSpace(string(raw)) == ""
+	})
+	_, _ = w.Write(out[16<<20:])
+	_ = w.Close()
+	if err := writeFileAtomic(filepath.Join(dir, ExitFile), []byte("0\n")); err != nil {
+		t.Fatal(err)
+	}
+	o := <-done
+	if o.Failed || !strings.HasPrefix(readTermination(t, sh.TerminationLog), SuccessPrefix) {
+		t.Fatalf("outcome %q", o.Message)
+	}
+	if got, _ := shipped(t, srv, sh, Stdout); !bytes.Equal(got, out) {
+		t.Fatalf("stdout.gz holds %d bytes, want %d", len(got), len(out))
 	}
 }

@@ -74,7 +74,8 @@
 // shipper exits 0. The only shipper that waits rather than ends is one that cannot start
 // (a --dest that is not s3://, no S3 client): it writes its failure and waits for DIR/exit
 // or SIGTERM, so that the kubelet does not restart it in a loop. An upload left incomplete
-// by a failure is left to the bucket's lifecycle rule (AbortIncompleteMultipartUpload).
+// by a failure, or started by a shipper killed before it saved the upload's id, is left to
+// the bucket's lifecycle rule (AbortIncompleteMultipartUpload).
 // If S3 no longer knows the upload (NoSuchUpload), the shipper starts a new one with what is
 // still on disk and reports the bytes the lost parts held.
 package logship

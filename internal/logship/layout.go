@@ -18,8 +18,8 @@ const (
 	Stderr = "stderr"
 )
 
-// Streams are the streams a wrapped container has, in the order they are reported.
-var Streams = []string{Stdout, Stderr}
+// streamNames are the streams a wrapped container has, in the order they are reported.
+var streamNames = []string{Stdout, Stderr}
 
 // ObjectName returns the object a stream is shipped to (stdout.gz, stderr.gz).
 func ObjectName(stream string) string { return stream + ".gz" }

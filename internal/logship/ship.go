@@ -76,6 +76,9 @@ type Shipper struct {
 
 	reportMu sync.Mutex
 	failing  map[string]string // stream -> its current failure message
+
+	// retryMin and retryMax bound the backoff of S3 calls (0: the package's); tests shorten it.
+	retryMin, retryMax time.Duration
 }
 
 // Outcome is what a shipper did.
@@ -111,6 +114,9 @@ func (s *Shipper) defaults() {
 	if s.Log == nil {
 		s.Log = slog.New(slog.DiscardHandler)
 	}
+	if s.retryMin <= 0 {
+		s.retryMin, s.retryMax = retryMin, retryMax
+	}
 	s.failing = map[string]string{}
 }
 
@@ -142,8 +148,8 @@ func (s *Shipper) Run(ctx context.Context) Outcome {
 	if resumed {
 		s.Log.Info("resuming from the saved state", "dir", s.Dir, "dest", objectURI(s.Bucket.Name(), s.Prefix, ""))
 	}
-	streams := make([]*streamShipper, len(Streams))
-	for i, name := range Streams {
+	streams := make([]*streamShipper, len(streamNames))
+	for i, name := range streamNames {
 		ss, err := s.newStream(name)
 		if err != nil {
 			return s.finishWith(s.failAll(err))
@@ -220,10 +226,10 @@ func (s *Shipper) writeTermination(msg string) {
 // failAll is the outcome when nothing could be tried.
 func (s *Shipper) failAll(err error) Outcome {
 	o := Outcome{Failed: true}
-	for _, name := range Streams {
+	for _, name := range streamNames {
 		o.Streams = append(o.Streams, StreamOutcome{Stream: name, URI: s.uri(name), Err: err})
 	}
-	o.Message = failureMessage(s.uri(Streams[0]), err)
+	o.Message = failureMessage(s.uri(streamNames[0]), err)
 	return o
 }
 
@@ -290,7 +296,7 @@ func (s *Shipper) reportRecovered(stream string) {
 // over); a refusal that waiting rarely cures is tried permanentAttempts times; anything else
 // retryAttempts times, or, when unbounded, until ctx ends.
 func (s *Shipper) retry(ctx context.Context, stream, what string, unbounded bool, op func(context.Context) error) error {
-	delay := retryMin
+	delay := s.retryMin
 	var last error // the last failure that was not the deadline cutting a call short
 	for attempt := 1; ; attempt++ {
 		err := op(ctx)
@@ -317,13 +323,13 @@ func (s *Shipper) retry(ctx context.Context, stream, what string, unbounded bool
 		if attempt >= limit {
 			return err
 		}
-		s.Log.Warn("retrying", "stream", stream, "call", what, "attempt", attempt, "in", delay, "error", ErrorText(err))
+		s.Log.Warn("retrying", "stream", stream, "call", what, "attempt", attempt, "in", delay, "error", errorText(err))
 		select {
 		case <-ctx.Done():
 			return fmt.Errorf("%w (and then the time to finish ran out)", err)
 		case <-time.After(delay):
 		}
-		delay = min(2*delay, retryMax)
+		delay = min(2*delay, s.retryMax)
 	}
 }
 

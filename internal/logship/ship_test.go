@@ -156,7 +156,7 @@ func TestShipEmptyStreams(t *testing.T) {
 	if o := sh.Run(context.Background()); o.Failed {
 		t.Fatal(o.Message)
 	}
-	for _, stream := range Streams {
+	for _, stream := range streamNames {
 		if got, _ := shipped(t, srv, sh, stream); len(got) != 0 {
 			t.Errorf("%s holds %q", stream, got)
 		}
@@ -465,5 +465,28 @@ func TestShipperBadDest(t *testing.T) {
 	want := FailurePrefix + ` to https://not-s3/x: --dest: "https://not-s3/x" is not an s3:// URI`
 	if msg := readTermination(t, termLog); msg != want {
 		t.Errorf("termination message %q, want %q", msg, want)
+	}
+}
+
+// TestShipDamagedState gives the shipper a state file it cannot read: it must start afresh
+// and ship what is on disk rather than give up.
+func TestShipDamagedState(t *testing.T) {
+	srv := startS3(t)
+	dir := t.TempDir()
+	if code, _, _ := wrap(t, dir, MinRotationSize, 1, "sh", "-c", "echo hello; echo world >&2"); code != 0 {
+		t.Fatal(code)
+	}
+	if err := os.WriteFile(filepath.Join(dir, StateFile), []byte(`{"version":1,"streams":{"stdout":`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	sh := newShipper(t, srv, dir)
+	if o := sh.Run(context.Background()); o.Failed {
+		t.Fatal(o.Message)
+	}
+	if got, _ := shipped(t, srv, sh, Stdout); string(got) != "hello\n" {
+		t.Errorf("stdout.gz holds %q", got)
+	}
+	if got, _ := shipped(t, srv, sh, Stderr); string(got) != "world\n" {
+		t.Errorf("stderr.gz holds %q", got)
 	}
 }

@@ -78,9 +78,11 @@ type stateFile struct {
 }
 
 // loadState reads the state in dir, or starts one for bucket/prefix. A state for another
-// destination is not this pod's progress and is started afresh.
-func loadState(dir, bucket, prefix string) (*stateFile, bool, error) {
-	sf := &stateFile{path: filepath.Join(dir, StateFile)}
+// destination is not this pod's progress, and one that cannot be read (it is written
+// atomically, so only a damaged volume gives one) cannot be trusted: both are started afresh,
+// shipping again what is still on disk. resumed says whether a state was taken up.
+func loadState(dir, bucket, prefix string) (sf *stateFile, resumed bool, err error) {
+	sf = &stateFile{path: filepath.Join(dir, StateFile)}
 	fresh := shipState{Version: stateVersion, Bucket: bucket, Prefix: prefix, Streams: map[string]*streamState{}}
 	raw, err := os.ReadFile(sf.path)
 	switch {
@@ -89,15 +91,13 @@ func loadState(dir, bucket, prefix string) (*stateFile, bool, error) {
 	case err != nil:
 		return nil, false, fmt.Errorf("read %s: %w", sf.path, err)
 	default:
-		if err := json.Unmarshal(raw, &sf.st); err != nil {
-			return nil, false, fmt.Errorf("read %s: %w", sf.path, err)
-		}
-		if sf.st.Version != stateVersion || sf.st.Bucket != bucket || sf.st.Prefix != prefix || sf.st.Streams == nil {
+		if json.Unmarshal(raw, &sf.st) != nil || sf.st.Version != stateVersion || sf.st.Bucket != bucket ||
+			sf.st.Prefix != prefix || sf.st.Streams == nil {
 			sf.st = fresh
 		}
 	}
-	resumed := len(sf.st.Streams) > 0
-	for _, s := range Streams {
+	resumed = len(sf.st.Streams) > 0
+	for _, s := range streamNames {
 		if sf.st.Streams[s] == nil {
 			sf.st.Streams[s] = &streamState{NextSeq: 1}
 		}
@@ -105,16 +105,24 @@ func loadState(dir, bucket, prefix string) (*stateFile, bool, error) {
 	return sf, resumed, nil
 }
 
-// update applies change to stream's state and saves the whole state.
+// update applies change to stream's state and saves the whole state. When the state cannot
+// be saved the change is undone, so that what the shipper does next agrees with what a
+// restarted shipper would find.
 func (sf *stateFile) update(stream string, change func(*streamState)) error {
 	sf.mu.Lock()
 	defer sf.mu.Unlock()
-	change(sf.st.Streams[stream])
+	st := sf.st.Streams[stream]
+	before := *st
+	change(st)
 	raw, err := json.Marshal(&sf.st)
-	if err != nil {
-		return err
+	if err == nil {
+		err = writeFileAtomic(sf.path, raw)
 	}
-	return writeFileAtomic(sf.path, raw)
+	if err != nil {
+		*st = before
+		return fmt.Errorf("save the shipper's state: %w", err)
+	}
+	return nil
 }
 
 // stream returns stream's state; only its own goroutine may read it without the lock.

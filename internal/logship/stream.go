@@ -34,13 +34,13 @@ type streamShipper struct {
 	bw    *bufio.Writer
 	count countingWriter
 	gz    *gzip.Writer
-	copy  []byte
+	chunk []byte // the copy buffer
 	// draining is set at the end: S3 calls are then retried until the drain deadline.
 	draining bool
 }
 
 func (s *Shipper) newStream(name string) (*streamShipper, error) {
-	ss := &streamShipper{s: s, name: name, key: s.key(name), uri: s.uri(name), copy: make([]byte, readChunk)}
+	ss := &streamShipper{s: s, name: name, key: s.key(name), uri: s.uri(name), chunk: make([]byte, readChunk)}
 	if ss.st().Done {
 		return ss, nil
 	}
@@ -92,10 +92,9 @@ func (ss *streamShipper) run(ctx context.Context, drain <-chan struct{}) StreamO
 			if ctx.Err() != nil {
 				continue
 			}
-			msg := failureMessage(ss.uri, err)
-			ss.s.Log.Warn("shipping fails; trying again later", "stream", ss.name, "in", wait, "error", ErrorText(err))
-			ss.s.reportFailing(ss.name, msg)
 			wait = min(2*wait, streamBackoffMax)
+			ss.s.Log.Warn("shipping fails; trying again later", "stream", ss.name, "in", wait, "error", errorText(err))
+			ss.s.reportFailing(ss.name, failureMessage(ss.uri, err))
 			continue
 		}
 		ss.s.reportRecovered(ss.name)
@@ -305,7 +304,7 @@ func (ss *streamShipper) openMember() error {
 func (ss *streamShipper) fill(src io.Reader) (raw int64, eof bool, err error) {
 	target := ss.target()
 	for ss.count.n+int64(ss.bw.Buffered()) < target {
-		n, err := io.CopyBuffer(ss.gz, io.LimitReader(src, readChunk), ss.copy)
+		n, err := io.CopyBuffer(ss.gz, io.LimitReader(src, readChunk), ss.chunk)
 		raw += n
 		if err != nil {
 			return raw, false, err

@@ -3,6 +3,7 @@ package logship
 import (
 	"errors"
 	"fmt"
+	"net/url"
 	"os"
 	"strings"
 	"unicode/utf8"
@@ -43,14 +44,16 @@ func ParseTermination(msg string) (failed bool, detail string) {
 
 // failureMessage is the termination message for a stream that could not be shipped to uri.
 func failureMessage(uri string, err error) string {
-	return clip(FailurePrefix + " to " + uri + ": " + ErrorText(err))
+	return clip(FailurePrefix + " to " + uri + ": " + errorText(err))
 }
 
-// ErrorText is how the shipper says what went wrong: "Code: message" for an error the
+// errorText is how the shipper says what went wrong: "Code: message" for an error the
 // object store answered (any error with ErrorCode and ErrorMessage methods, as aws-sdk-go-v2's
-// smithy.APIError has), else the error's text, on one line. Neither includes credentials: the
-// SDK's errors carry the operation, status and request id, never keys or signatures.
-func ErrorText(err error) string {
+// smithy.APIError has); for a request that got no answer, the HTTP client's error (method,
+// URL, cause); else the error's text; on one line. None includes credentials: requests are
+// signed in headers, and the SDK's errors carry the operation, status and request id, never
+// keys or signatures.
+func errorText(err error) string {
 	var api interface {
 		ErrorCode() string
 		ErrorMessage() string
@@ -60,6 +63,10 @@ func ErrorText(err error) string {
 			return oneLine(api.ErrorCode() + ": " + m)
 		}
 		return oneLine(api.ErrorCode())
+	}
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return oneLine(ue.Error())
 	}
 	return oneLine(err.Error())
 }

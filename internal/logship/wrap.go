@@ -15,10 +15,10 @@ import (
 	"time"
 )
 
-// ForwardedSignals are the signals the wrapper passes on to the command it runs: what the
+// forwardedSignals are the signals the wrapper passes on to the command it runs: what the
 // kubelet sends (SIGTERM), what a person sends (SIGINT, SIGHUP, SIGQUIT, which makes a JVM
 // print its threads) and what applications use for themselves (SIGUSR1, SIGUSR2).
-var ForwardedSignals = []os.Signal{syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP, syscall.SIGQUIT, syscall.SIGUSR1, syscall.SIGUSR2}
+var forwardedSignals = []os.Signal{syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP, syscall.SIGQUIT, syscall.SIGUSR1, syscall.SIGUSR2}
 
 // Exit codes of the wrapper besides the command's own, as a shell gives them.
 const (
@@ -44,6 +44,9 @@ const DefaultDrainAfterExit = 5 * time.Second
 // so a slow disk or console stalls the command only once that much is waiting; nothing is
 // dropped. Once the command has exited and both streams are in their files, the wrapper
 // writes Dir/exit with the exit code.
+//
+// As the container's first process the wrapper inherits orphaned processes but does not
+// reap them: Spark's images start their entrypoint under tini, which does.
 type Wrapper struct {
 	// Dir is the log directory shared with the shipper (an emptyDir).
 	Dir string
@@ -95,7 +98,7 @@ func (w *Wrapper) Run(command []string) int {
 		warn("remove %s: %v", ExitFile, err)
 	}
 	files := map[string]*rotatingFile{}
-	for _, stream := range Streams {
+	for _, stream := range streamNames {
 		rf, err := openRotatingFile(w.Dir, stream, w.RotationSize, w.MaxFiles, warn)
 		if err != nil {
 			warn("%s will reach the console only: %v", stream, err)
@@ -122,7 +125,7 @@ func (w *Wrapper) Run(command []string) int {
 	// forwarded) so that a closed console makes writes fail instead of ending the wrapper,
 	// while the command starts with every signal at its default.
 	sigs := make(chan os.Signal, 16)
-	signal.Notify(sigs, append([]os.Signal{syscall.SIGPIPE}, ForwardedSignals...)...)
+	signal.Notify(sigs, append([]os.Signal{syscall.SIGPIPE}, forwardedSignals...)...)
 	defer signal.Stop(sigs)
 
 	startErr := cmd.Start()

@@ -83,7 +83,7 @@ func TestWrapperLargeOutput(t *testing.T) {
 	if sha256.Sum256(out) != sha256.Sum256(want) || sha256.Sum256(errb) != sha256.Sum256(want) {
 		t.Fatalf("the console did not get the output unchanged: %d and %d bytes of %d", len(out), len(errb), size)
 	}
-	for _, stream := range Streams {
+	for _, stream := range streamNames {
 		got, seqs := onDisk(t, dir, stream)
 		st, err := readWrapState(dir, stream)
 		if err != nil {
