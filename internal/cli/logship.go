@@ -47,7 +47,7 @@ func logWrapCmd() *cobra.Command {
 		maxFiles               int
 	)
 	c := &cobra.Command{
-		Use:   "log-wrap --dir DIR [--rotation-size SIZE] [--max-files N] -- COMMAND [ARG...]",
+		Use:   "log-wrap --dir DIR [flags] -- COMMAND [ARG...]",
 		Short: "Run a command with its stdout and stderr also in rotating files for log-shipper (inside job pods)",
 		Long: "Run COMMAND (the Spark container's entrypoint and arguments) with its stdout and stderr copied,\n" +
 			"in order, both to this process's stdout and stderr (so kubectl logs works as before) and to the\n" +
@@ -109,7 +109,7 @@ func logShipperCmd() *cobra.Command {
 		drainTimeout, pollInterval          time.Duration
 	)
 	c := &cobra.Command{
-		Use:   "log-shipper --dir DIR --dest s3://BUCKET/PREFIX",
+		Use:   "log-shipper --dir DIR --dest s3://BUCKET/PREFIX [flags]",
 		Short: "Ship the files log-wrap writes to S3 as stdout.gz and stderr.gz (the sidecar of job pods)",
 		Long: "Ship DIR/stdout* and DIR/stderr*, as log-wrap writes them, to DEST/stdout.gz and DEST/stderr.gz: each\n" +
 			"stream is one multipart upload, fed a gzip member per rotated file as it appears and finished with the\n" +

@@ -28,7 +28,10 @@
 // Of the rotated files the shipper has not taken, only maxFilesToKeep are kept: older ones
 // are deleted and counted (bytes and files) in DIR/.wrap-<stream>.json. When the command has
 // exited and both streams are in their files, the wrapper writes DIR/exit with the exit code
-// (atomically, like every file here that is read while it may change).
+// (atomically, like every file here that is read while it may change). A Spark pod runs its
+// container once (restartPolicy Never), so the first exit file ends the shipping; a wrapper
+// started again on the same directory removes a stale one and numbers on after the files
+// already there.
 //
 // The shipper takes rotated files in seq order by renaming each to DIR/.ship-<stream>.<seq>
 // (a claim: the wrapper deletes only names it gave, so a claimed file is never dropped nor
