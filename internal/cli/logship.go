@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/signal"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -20,10 +21,7 @@ import (
 const PathStyleEnv = "SPARKPLANE_S3_PATH_STYLE"
 
 // Defaults of log-wrap when the pod wiring passes no containerLogRotationConfiguration.
-const (
-	defaultRotationSize = "64MB"
-	defaultMaxFiles     = 10
-)
+const ()
 
 // PodCommands returns the commands that run inside a job's driver and executor pods rather
 // than at a person's terminal: log-wrap (the Spark container's command, and the init
@@ -43,8 +41,8 @@ func usageError(cmd *cobra.Command, err error) error {
 
 func logWrapCmd() *cobra.Command {
 	var (
-		dir, rotation, install string
-		maxFiles               int
+		dir, rotation, install, entrypoint string
+		maxFiles                           int
 	)
 	c := &cobra.Command{
 		Use:   "log-wrap --dir DIR [flags] -- COMMAND [ARG...]",
@@ -56,13 +54,16 @@ func logWrapCmd() *cobra.Command {
 			"has not taken yet, the newest --max-files are kept. Signals (TERM, INT, HUP, QUIT, USR1, USR2) are\n" +
 			"passed on; the exit code is COMMAND's, or 128+N when signal N killed it. DIR/exit is written with\n" +
 			"it once all output is in the files. Bad flags exit 2 without running COMMAND.\n\n" +
+			"With --entrypoint PATH[,PATH...], COMMAND is the first of those paths that exists in the container,\n" +
+			"run with the ARGs: the Spark image's entrypoint, wherever the image has it (/opt/entrypoint.sh in\n" +
+			"Apache's images, /usr/bin/entrypoint.sh in EMR's), with the arguments Spark gave the container.\n\n" +
 			"With --install PATH it copies its own executable to PATH (mode 0755) and exits: the init\n" +
 			"container that puts sparkplane on the volume the Spark container runs log-wrap from.",
 		SilenceErrors: true,
 		SilenceUsage:  true,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if install != "" {
-				for _, name := range []string{"dir", "rotation-size", "max-files"} {
+				for _, name := range []string{"dir", "rotation-size", "max-files", "entrypoint"} {
 					if cmd.Flags().Changed(name) {
 						return usageError(cmd, fmt.Errorf("--install takes no --%s", name))
 					}
@@ -75,6 +76,13 @@ func logWrapCmd() *cobra.Command {
 					return &CodeError{Code: ExitError, Err: err}
 				}
 				return nil
+			}
+			if entrypoint != "" {
+				path, err := logship.FindEntrypoint(strings.Split(entrypoint, ","))
+				if err != nil {
+					return usageError(cmd, fmt.Errorf("--entrypoint: %w", err))
+				}
+				args = append([]string{path}, args...)
 			}
 			size, err := logship.ParseSize(rotation)
 			if err != nil {
@@ -95,9 +103,10 @@ func logWrapCmd() *cobra.Command {
 	// Everything from COMMAND on is COMMAND's, flags included, with or without "--".
 	f.SetInterspersed(false)
 	f.StringVar(&dir, "dir", "", "log directory shared with log-shipper (required)")
-	f.StringVar(&rotation, "rotation-size", defaultRotationSize, "rotate a file when it reaches this size, ^\\d+(\\.\\d+)?[KMG][Bb]?$ between 2KB and 2GB (containerLogRotationConfiguration.rotationSize)")
-	f.IntVar(&maxFiles, "max-files", defaultMaxFiles, "rotated files of each stream kept until shipped, 1 to 50 (containerLogRotationConfiguration.maxFilesToKeep)")
+	f.StringVar(&rotation, "rotation-size", logship.DefaultRotationSize, "rotate a file when it reaches this size, ^\\d+(\\.\\d+)?[KMG][Bb]?$ between 2KB and 2GB (containerLogRotationConfiguration.rotationSize)")
+	f.IntVar(&maxFiles, "max-files", logship.DefaultMaxFiles, "rotated files of each stream kept until shipped, 1 to 50 (containerLogRotationConfiguration.maxFilesToKeep)")
 	f.StringVar(&install, "install", "", "copy this executable to PATH (mode 0755) and exit")
+	f.StringVar(&entrypoint, "entrypoint", "", "comma-separated paths: run the first that exists, with the arguments as ARGs")
 	c.SetFlagErrorFunc(usageError)
 	return c
 }

@@ -42,6 +42,7 @@ func TestPodCommandsUsage(t *testing.T) {
 		{[]string{"log-wrap", "--", "touch", marker}, "--dir: required"},
 		{[]string{"log-wrap", "--dir", dir}, "no command to run"},
 		{[]string{"log-wrap", "--install", filepath.Join(dir, "x"), "touch", marker}, "--install takes no command"},
+		{[]string{"log-wrap", "--dir", dir, "--entrypoint", "/no/entrypoint.sh," + dir, "--", marker}, "--entrypoint: none of /no/entrypoint.sh, " + dir + " is an executable file"},
 		{[]string{"log-shipper", "--dest", "s3://b/p"}, "--dir: required"},
 		{[]string{"log-shipper", "--dir", dir}, "--dest: required"},
 		{[]string{"log-shipper", "--dir", dir, "--dest", "s3://b/p", "--drain-timeout", "soon"}, `invalid argument "soon" for "--drain-timeout"`},
@@ -70,6 +71,16 @@ func TestLogWrapCommand(t *testing.T) {
 	}
 	if _, _, err := executePod(t, "log-wrap", "--dir", dir, "--", "true"); err != nil {
 		t.Errorf("true: %v", err)
+	}
+	// The image's entrypoint is the first of the candidates the container has, run with the
+	// arguments Spark gave the container.
+	entry := filepath.Join(t.TempDir(), "entrypoint.sh")
+	if err := os.WriteFile(entry, []byte("#!/bin/sh\necho \"entrypoint $*\"\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	stdout, _, err = executePod(t, "log-wrap", "--dir", dir, "--entrypoint", "/opt/no-such-entrypoint.sh,"+entry, "--", "driver", "--properties-file", "/opt/spark/conf/spark.properties")
+	if err != nil || stdout != "entrypoint driver --properties-file /opt/spark/conf/spark.properties\n" {
+		t.Errorf("--entrypoint: %v, stdout %q", err, stdout)
 	}
 	dst := filepath.Join(t.TempDir(), "bin", "sparkplane")
 	if _, _, err := executePod(t, "log-wrap", "--install", dst); err != nil {

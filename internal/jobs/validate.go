@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"unicode/utf8"
+
+	"github.com/sparkplane/sparkplane/internal/logship"
 )
 
 // The constraints below are those of the emr-containers API model (lengths, patterns, enums).
@@ -16,7 +18,6 @@ var (
 	reRoleArn       = regexp.MustCompile(`^arn:(aws[a-zA-Z0-9-]*):iam::(\d{12})?:(role((/)|(/[\x21-\x7F]+/))[\w+=,.@-]+)$`)
 	reReleaseLabel  = regexp.MustCompile(`^[\.\-_/A-Za-z0-9]+$`)
 	reLogGroup      = regexp.MustCompile(`^[\.\-_/#A-Za-z0-9]+$`)
-	reRotationSize  = regexp.MustCompile(`^\d+(\.\d+)?[KMG][Bb]?$`)
 	reNamespace     = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`)
 	reClusterID     = regexp.MustCompile(`^[0-9A-Za-z][A-Za-z0-9\-_]*$`)
 	reParameterName = regexp.MustCompile(`^[\.\-_\#A-Za-z0-9]+$`)
@@ -248,7 +249,7 @@ func (e *errs) overrides(field string, o *ConfigurationOverrides) {
 	if r := m.ContainerLogRotationConfiguration; r != nil {
 		e.str(f+".containerLogRotationConfiguration.rotationSize", r.RotationSize, true, 3, 12, nil)
 		if r.RotationSize != "" {
-			if _, err := ParseRotationSize(r.RotationSize); err != nil {
+			if _, err := logship.ParseSize(r.RotationSize); err != nil {
 				e.fail(f+".containerLogRotationConfiguration.rotationSize", "%s", err.Error())
 			}
 		}

@@ -58,11 +58,11 @@ func TestValidateInput(t *testing.T) {
 		{"rotation size below 2KB", func(r *JobRun) {
 			r.ConfigurationOverrides = &ConfigurationOverrides{MonitoringConfiguration: &MonitoringConfiguration{
 				ContainerLogRotationConfiguration: &ContainerLogRotationConfiguration{RotationSize: "1.5KB", MaxFilesToKeep: 2}}}
-		}, "configurationOverrides.monitoringConfiguration.containerLogRotationConfiguration.rotationSize", "between 2KB and 2GB"},
+		}, "configurationOverrides.monitoringConfiguration.containerLogRotationConfiguration.rotationSize", "below the minimum of 2KB"},
 		{"rotation size above 2GB", func(r *JobRun) {
 			r.ConfigurationOverrides = &ConfigurationOverrides{MonitoringConfiguration: &MonitoringConfiguration{
 				ContainerLogRotationConfiguration: &ContainerLogRotationConfiguration{RotationSize: "3GB", MaxFilesToKeep: 2}}}
-		}, "configurationOverrides.monitoringConfiguration.containerLogRotationConfiguration.rotationSize", "between 2KB and 2GB"},
+		}, "configurationOverrides.monitoringConfiguration.containerLogRotationConfiguration.rotationSize", "above the maximum of 2GB"},
 		{"rotation size without unit", func(r *JobRun) {
 			r.ConfigurationOverrides = &ConfigurationOverrides{MonitoringConfiguration: &MonitoringConfiguration{
 				ContainerLogRotationConfiguration: &ContainerLogRotationConfiguration{RotationSize: "4096", MaxFilesToKeep: 2}}}
@@ -197,19 +197,5 @@ func TestAttemptReadsBothShapes(t *testing.T) {
 	var retrying Attempt
 	if err := json.Unmarshal([]byte(`{"attempt":"3","driverPod":"spark/sp-2-driver"}`), &retrying); err != nil || retrying.Submitted() || retrying.Number != 3 {
 		t.Errorf("a retry the old server had not submitted yet: %+v %v", retrying, err)
-	}
-}
-
-func TestParseRotationSize(t *testing.T) {
-	for in, want := range map[string]int64{"2KB": 2048, "2K": 2048, "1.5MB": 3 << 19, "512Mb": 512 << 20, "2GB": 2 << 30} {
-		got, err := ParseRotationSize(in)
-		if err != nil || got != want {
-			t.Errorf("ParseRotationSize(%q) = %d, %v; want %d", in, got, err, want)
-		}
-	}
-	for _, in := range []string{"", "1KB", "2.1G", "KB", "10 MB", "5TB", "-2KB"} {
-		if _, err := ParseRotationSize(in); err == nil {
-			t.Errorf("ParseRotationSize(%q) accepted", in)
-		}
 	}
 }

@@ -18,6 +18,13 @@ const (
 	MaxFilesToKeep = 50
 )
 
+// The rotation a pod gets when its run names none: small enough that what is left to ship
+// when a pod ends fits in a termination grace period, large enough to be a few S3 parts.
+const (
+	DefaultRotationSize = "64MB"
+	DefaultMaxFiles     = 10
+)
+
 // sizePattern is EMR's pattern for rotationSize.
 var sizePattern = regexp.MustCompile(`^(\d+(?:\.\d+)?)([KMG])[Bb]?$`)
 

@@ -10,6 +10,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -324,4 +325,16 @@ func Install(path string) error {
 		return fmt.Errorf("install %s: %w", path, err)
 	}
 	return nil
+}
+
+// FindEntrypoint is the first of paths that is an executable file: where this container's image
+// keeps its entrypoint, which the pod spec cannot name because spark-submit leaves the image's
+// own ENTRYPOINT in place.
+func FindEntrypoint(paths []string) (string, error) {
+	for _, p := range paths {
+		if fi, err := os.Stat(p); err == nil && fi.Mode().IsRegular() && fi.Mode().Perm()&0o111 != 0 {
+			return p, nil
+		}
+	}
+	return "", fmt.Errorf("none of %s is an executable file in this container; set logShipping.entrypoints in the server's configuration to the Spark image's entrypoint", strings.Join(paths, ", "))
 }

@@ -10,6 +10,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/resource"
 
 	"github.com/sparkplane/sparkplane/internal/jobs"
+	"github.com/sparkplane/sparkplane/internal/logship"
 	"github.com/sparkplane/sparkplane/internal/spark"
 	"github.com/sparkplane/sparkplane/internal/wellknown"
 )
@@ -27,10 +28,6 @@ const (
 
 	logBinary = LogMountPath + "/bin/sparkplane"
 	logDir    = LogMountPath + "/logs"
-	// Default rotation when the run names none: small enough that what is left to ship when a
-	// pod ends fits in a termination grace period, large enough to be a few S3 parts.
-	defaultRotationSize = "64MB"
-	defaultMaxFiles     = 10
 )
 
 // LogShipping is how a server ships the stdout and stderr of the drivers and executors of runs
@@ -106,7 +103,7 @@ func rotation(run jobs.JobRun) (size string, files int) {
 			return r.RotationSize, int(r.MaxFilesToKeep)
 		}
 	}
-	return defaultRotationSize, defaultMaxFiles
+	return logship.DefaultRotationSize, logship.DefaultMaxFiles
 }
 
 // shipLogs adds log shipping to a pod spec: the shared volume, the install container and the
