@@ -102,7 +102,7 @@ func main() {
 		},
 	})
 
-	var kubeconfig, readyFile, namespace, logDir string
+	var kubeconfig, readyFile, namespace, logDir, logShipper string
 	emu := &cobra.Command{
 		Use:   "emulator",
 		Short: "Run the Spark driver emulator against a cluster with simulated kubelets",
@@ -123,6 +123,11 @@ func main() {
 			if !cmd.Flags().Changed("log-dir") {
 				logDir = filepath.Join(dir, "pod-logs")
 			}
+			if logShipper == "" {
+				if self, err := os.Executable(); err == nil {
+					logShipper = filepath.Join(filepath.Dir(self), "sparkplane")
+				}
+			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
 			log := slog.New(slog.NewTextHandler(os.Stderr, nil))
@@ -132,7 +137,14 @@ func main() {
 				s3c = s3.New(s3.Options{Region: os.Getenv("AWS_REGION"), BaseEndpoint: aws.String(endpoint), UsePathStyle: true,
 					Credentials: credentials.NewStaticCredentialsProvider(os.Getenv("AWS_ACCESS_KEY_ID"), os.Getenv("AWS_SECRET_ACCESS_KEY"), "")})
 			}
-			return emulator.New(client, emulator.Options{Namespace: namespace, Log: log, S3: s3c, Dynamic: dyn, LogDir: logDir, OnReady: func() {
+			var shipperEnv []string
+			if s3c != nil {
+				// The S3 key stands in for the jobs' roles (IRSA needs STS, which the sandbox has not).
+				shipperEnv = []string{"AWS_ACCESS_KEY_ID=" + os.Getenv("AWS_ACCESS_KEY_ID"), "AWS_SECRET_ACCESS_KEY=" + os.Getenv("AWS_SECRET_ACCESS_KEY"),
+					"AWS_REGION=" + os.Getenv("AWS_REGION")}
+			}
+			return emulator.New(client, emulator.Options{Namespace: namespace, Log: log, S3: s3c, Dynamic: dyn, LogDir: logDir,
+				LogShipper: logShipper, ShipperEnv: shipperEnv, OnReady: func() {
 				if readyFile != "" {
 					if err := os.WriteFile(readyFile, []byte("ready\n"), 0o644); err != nil {
 						log.Error("write ready file", "err", err)
@@ -144,6 +156,7 @@ func main() {
 	emu.Flags().StringVar(&kubeconfig, "kubeconfig", os.Getenv("KUBECONFIG"), "kubeconfig of the cluster")
 	emu.Flags().StringVar(&readyFile, "ready-file", "", "file to create once the emulator watches the cluster")
 	emu.Flags().StringVar(&namespace, "namespace", "", "only emulate drivers in this namespace (default all)")
+	emu.Flags().StringVar(&logShipper, "log-shipper", "", "the sparkplane binary to run as the pods' log-shipping sidecars (default: sparkplane beside this binary)")
 	emu.Flags().StringVar(&logDir, "log-dir", "", "directory for the pods' Spark logs, which kwok serves to `kubectl logs`; empty writes none (default <dir>/pod-logs)")
 	cmd.AddCommand(emu)
 	if err := cmd.Execute(); err != nil {

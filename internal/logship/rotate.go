@@ -4,9 +4,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strconv"
 )
 
 // rotatingFile is one stream's file in the log directory: writes go to <dir>/<stream> until it
@@ -190,4 +192,34 @@ func (r *rotatingFile) warnOnce(kind, format string, args ...any) {
 	}
 	r.warned[kind] = true
 	r.warn(format, args...)
+}
+
+// OpenStream opens one stream's rotating file in dir as log-wrap keeps it, for a program that
+// produces a container's output itself rather than running a command (the sandbox's stand-in
+// for the kubelet, which plays the Spark container). Problems with the directory after it is
+// opened are passed to warn; writes never fail. Call WriteExit once all output is written.
+func OpenStream(dir, stream string, rotationSize int64, maxFiles int, warn func(format string, args ...any)) (io.WriteCloser, error) {
+	if stream != Stdout && stream != Stderr {
+		return nil, fmt.Errorf("stream %q: must be %s or %s", stream, Stdout, Stderr)
+	}
+	if rotationSize < MinRotationSize || rotationSize > MaxRotationSize {
+		return nil, fmt.Errorf("rotation size %d bytes is outside 2KB..2GB", rotationSize)
+	}
+	if err := CheckFilesToKeep(maxFiles); err != nil {
+		return nil, err
+	}
+	if warn == nil {
+		warn = func(string, ...any) {}
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("log directory: %w", err)
+	}
+	return openRotatingFile(dir, stream, rotationSize, maxFiles, warn)
+}
+
+// WriteExit says, as log-wrap does when its command has exited, that all of the container's
+// output is in dir, and with which exit code: the shipper then finishes without waiting for
+// SIGTERM.
+func WriteExit(dir string, code int) error {
+	return writeFileAtomic(filepath.Join(dir, ExitFile), []byte(strconv.Itoa(code)+"\n"))
 }

@@ -9,7 +9,6 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -195,7 +194,7 @@ func (w *Wrapper) Run(command []string) int {
 			warn("%v", err)
 		}
 	}
-	if err := writeFileAtomic(filepath.Join(w.Dir, ExitFile), []byte(strconv.Itoa(code)+"\n")); err != nil {
+	if err := WriteExit(w.Dir, code); err != nil {
 		warn("%v", err)
 	}
 	return code

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -65,6 +66,12 @@ type Options struct {
 	// that `kubectl logs` reads them. Either unset writes no logs.
 	Dynamic dynamic.Interface
 	LogDir  string
+	// LogShipper is the sparkplane binary the emulator runs as the log-shipping sidecar of
+	// pods that have one (see shipping.go); ShipperEnv is added to its environment (the S3
+	// credentials that stand in for the job's role). Empty LogShipper: such pods' status says
+	// their logs could not be shipped.
+	LogShipper string
+	ShipperEnv []string
 }
 
 // Emulator plays the Spark driver for the driver pods of a cluster with simulated kubelets.
@@ -77,6 +84,8 @@ type Emulator struct {
 	pods   corelisters.PodLister
 	// logs is the log state of each driver by namespace/name (see podLogs).
 	logs map[string]*podLogs
+	// ship is the log shipping of the pods that have it (see shipping.go).
+	ship shippers
 }
 
 // New returns an Emulator that acts through client; call Run to start it.
@@ -120,6 +129,7 @@ func (e *Emulator) Run(ctx context.Context) error {
 	}
 	factory.Start(ctx.Done())
 	defer factory.Shutdown()
+	defer e.stopShippers()
 	if !cache.WaitForCacheSync(ctx.Done(), inf.Informer().HasSynced) {
 		return fmt.Errorf("emulator: pod cache did not sync: %w", ctx.Err())
 	}
@@ -374,6 +384,17 @@ func (e *Emulator) finish(ctx context.Context, driver *corev1.Pod, conf Conf, r 
 		if err != nil {
 			del = true
 		}
+		// Their sidecars ship the executors' logs before the pods go, as on a kubelet within
+		// the termination grace period.
+		var wg sync.WaitGroup
+		for _, p := range execs {
+			wg.Go(func() {
+				if err := e.endShipping(ctx, p, 0); err != nil {
+					e.log.Warn("executor log shipping not ended", "pod", ns+"/"+p.Name, "err", err)
+				}
+			})
+		}
+		wg.Wait()
 		for _, p := range execs {
 			if del {
 				err = e.client.CoreV1().Pods(ns).Delete(ctx, p.Name, metav1.DeleteOptions{})
@@ -388,6 +409,9 @@ func (e *Emulator) finish(ctx context.Context, driver *corev1.Pod, conf Conf, r 
 		if err := e.confFailureLog(ctx, e.podLogsOf(key, driver), driver, r.message); err != nil {
 			e.log.Warn("pod logs not written", "pod", key, "err", err)
 		}
+	}
+	if err := e.endShipping(ctx, driver, r.code); err != nil {
+		return err
 	}
 	ann := map[string]string{AnnotationExitCode: strconv.Itoa(r.code)}
 	if r.message != "" {

@@ -49,6 +49,8 @@ type podLogs struct {
 	served map[types.UID]bool
 	// written is how many records of its simulated log each file holds.
 	written map[string]int
+	// tees are where the lines of each file also go: the pod's log shipping (shipping.go).
+	tees map[string]io.Writer
 }
 
 func (e *Emulator) logsEnabled() bool { return e.opts.Dynamic != nil && e.opts.LogDir != "" }
@@ -57,7 +59,7 @@ func (e *Emulator) logsEnabled() bool { return e.opts.Dynamic != nil && e.opts.L
 func (e *Emulator) podLogsOf(key string, driver *corev1.Pod) *podLogs {
 	pl := e.logs[key]
 	if pl == nil || pl.uid != driver.UID {
-		pl = &podLogs{uid: driver.UID, served: map[types.UID]bool{}, written: map[string]int{}}
+		pl = &podLogs{uid: driver.UID, served: map[types.UID]bool{}, written: map[string]int{}, tees: map[string]io.Writer{}}
 		e.logs[key] = pl
 	}
 	return pl
@@ -172,6 +174,13 @@ func (e *Emulator) serve(ctx context.Context, pl *podLogs, pod *corev1.Pod, cont
 	if err := kwoklogs.Serve(ctx, e.opts.Dynamic, pod, kwoklogs.Container{Name: container, File: file}); err != nil {
 		return "", err
 	}
+	tee, err := e.startShipping(ctx, pod, container)
+	if err != nil {
+		return "", err
+	}
+	if tee != nil {
+		pl.tees[file] = tee
+	}
 	pl.served[pod.UID] = true
 	return file, nil
 }
@@ -193,11 +202,12 @@ func (pl *podLogs) appendLines(file string, lines []sparksim.Line) error {
 	if done >= len(lines) {
 		return nil
 	}
-	var buf bytes.Buffer
+	var buf, plain bytes.Buffer
 	for _, l := range lines[done:] {
 		if err := kwoklogs.WriteLine(&buf, logStream, l.At, l.Text); err != nil {
 			return err
 		}
+		plain.WriteString(strings.TrimSuffix(l.Text, "\n") + "\n")
 	}
 	f, err := os.OpenFile(file, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
 	if err != nil {
@@ -210,6 +220,10 @@ func (pl *podLogs) appendLines(file string, lines []sparksim.Line) error {
 	}
 	if err != nil {
 		return fmt.Errorf("write log %s: %w", file, err)
+	}
+	// The same bytes the container printed, to its log shipping, as log-wrap tees them.
+	if tee := pl.tees[file]; tee != nil {
+		_, _ = tee.Write(plain.Bytes())
 	}
 	pl.written[file] = len(lines)
 	return nil

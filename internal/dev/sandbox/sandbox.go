@@ -224,7 +224,7 @@ func (s *Sandbox) Up(ctx context.Context) error {
 		PartS3:        S3Spec(tools, s.Dir, s.path("s3"), st.S3Port, Region, st.AccessKeyID, st.SecretAccessKey),
 		PartEmulator: {Name: PartEmulator, Dir: s.Dir, Path: s.Self,
 			Args: []string{"emulator", "--kubeconfig", c.Kubeconfig, "--ready-file", s.path("emulator.ready"),
-				"--log-dir", s.path("pod-logs")},
+				"--log-dir", s.path("pod-logs"), "--log-shipper", s.Server},
 			// The drivers' event logs go to the sandbox's S3 server, with its key, as a driver's
 			// would with the job's role; the pods' Spark logs to files kwok serves.
 			Env: []string{"SPARKPLANE_EMULATOR_S3_ENDPOINT=" + fmt.Sprintf("http://127.0.0.1:%d", st.S3Port),
@@ -338,6 +338,8 @@ func (s *Sandbox) writeServerConfig(st *State, kubeconfig string) error {
 	cfg := config.Config{
 		DefaultSettings:    &settings,
 		EventLogURI:        "s3://" + Bucket + "/spark-event-logs",
+		// The pods' log-shipping sidecars write to the sandbox's S3 server.
+		LogShipping: config.LogShipping{Endpoint: fmt.Sprintf("http://127.0.0.1:%d", st.S3Port), ForcePathStyle: true},
 		Listen:             fmt.Sprintf("127.0.0.1:%d", st.APIPort),
 		DataDir:            s.path("data"),
 		Region:             Region,

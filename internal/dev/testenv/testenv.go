@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"testing"
@@ -211,6 +212,15 @@ func Start(ctx context.Context, opts Options) (*Env, error) {
 			Dynamic: env.Dynamic, LogDir: filepath.Join(dir, "pod-logs")}
 		if opts.S3 {
 			eopts.S3 = env.S3.Client() // the drivers' event logs
+			// The pods' log-shipping sidecars, run as the real binary with the S3 server's key
+			// standing in for the jobs' roles.
+			bin, err := buildSparkplane(ctx, dir)
+			if err != nil {
+				return env, err
+			}
+			eopts.LogShipper = bin
+			eopts.ShipperEnv = []string{"AWS_ACCESS_KEY_ID=" + env.S3.AccessKeyID, "AWS_SECRET_ACCESS_KEY=" + env.S3.SecretAccessKey,
+				"AWS_REGION=" + env.S3.Region}
 		}
 		em := emulator.New(env.Client, eopts)
 		go func() {
@@ -327,4 +337,16 @@ func randomHex(n int) string {
 // Options.S3), for tests whose jobs name s3:// pod templates.
 func (e *Env) ServerS3() config.S3 {
 	return config.S3{Endpoint: e.S3.Endpoint, Region: e.S3.Region, AccessKeyID: e.S3.AccessKeyID, SecretAccessKey: e.S3.SecretAccessKey, ForcePathStyle: true}
+}
+
+// buildSparkplane builds the sparkplane binary into dir/bin for the emulator to run as pods'
+// log-shipping sidecars; Go's build cache makes it a link after the first time.
+func buildSparkplane(ctx context.Context, dir string) (string, error) {
+	bin := filepath.Join(dir, "bin", "sparkplane")
+	cmd := exec.CommandContext(ctx, "go", "build", "-o", bin, "github.com/sparkplane/sparkplane/cmd/sparkplane")
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("build sparkplane for the log shipper: %w\n%s", err, out)
+	}
+	return bin, nil
 }
