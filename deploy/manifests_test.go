@@ -531,7 +531,7 @@ func TestKubernetesManifests(t *testing.T) {
 
 	// RBAC: what the controller does (see rbac.yaml), and nodes for cost.
 	for _, need := range []struct{ group, resource, verb string }{
-		{"", "pods", "create"}, {"", "pods", "watch"}, {"", "pods", "deletecollection"}, {"", "pods/log", "get"},
+		{"", "pods", "create"}, {"", "pods", "watch"}, {"", "pods", "deletecollection"}, {"", "pods/log", "get"}, {"", "pods/portforward", "create"},
 		{"", "services", "create"}, {"", "configmaps", "create"}, {"", "persistentvolumeclaims", "create"},
 		{"networking.k8s.io", "networkpolicies", "create"}, {"", "namespaces", "create"}, {"", "serviceaccounts", "create"},
 		{"rbac.authorization.k8s.io", "roles", "create"}, {"rbac.authorization.k8s.io", "rolebindings", "create"},

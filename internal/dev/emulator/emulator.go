@@ -77,6 +77,8 @@ type Emulator struct {
 	pods   corelisters.PodLister
 	// logs is the log state of each driver by namespace/name (see podLogs).
 	logs map[string]*podLogs
+	// uis are the stand-in Spark UIs of the drivers by namespace/name (sparkui.go).
+	uis map[string]*uiServer
 }
 
 // New returns an Emulator that acts through client; call Run to start it.
@@ -133,6 +135,7 @@ func (e *Emulator) Run(ctx context.Context) error {
 	}()
 	for e.next(ctx) {
 	}
+	e.stopUIs()
 	return nil
 }
 
@@ -183,6 +186,7 @@ func (e *Emulator) reconcile(ctx context.Context, key string) (time.Duration, er
 	driver, err := e.pods.Pods(ns).Get(name)
 	if apierrors.IsNotFound(err) {
 		delete(e.logs, key)
+		e.stopUI(key)
 		return 0, nil
 	}
 	if err != nil {
@@ -191,6 +195,7 @@ func (e *Emulator) reconcile(ctx context.Context, key string) (time.Duration, er
 	if driver.DeletionTimestamp != nil || driver.Status.Phase != corev1.PodRunning ||
 		driver.Annotations[AnnotationExitCode] != "" {
 		delete(e.logs, key)
+		e.stopUI(key)
 		return 0, nil
 	}
 	log := e.log.With("pod", key)
@@ -208,6 +213,7 @@ func (e *Emulator) reconcile(ctx context.Context, key string) (time.Duration, er
 		}
 		return 0, err
 	}
+	e.syncUI(ctx, driver, conf)
 	hold, err := conf.Duration()
 	var code int
 	if err == nil {
