@@ -57,6 +57,9 @@ type Options struct {
 	// Logs, when set, answers the logs extension route
 	// (GET /virtualclusters/{virtualClusterId}/jobruns/{id}/logs); nil leaves it out.
 	Logs Logs
+	// LiveUI, when set, answers the live Spark UI extension route
+	// (/virtualclusters/{virtualClusterId}/jobruns/{id}/sparkui/...); nil leaves it out.
+	LiveUI LiveUI
 	// Audit, when set, receives one event per call; nil records nothing. AuditStore answers
 	// the audit listing route; nil leaves it answering that there is no audit log.
 	Audit      *audit.Log
@@ -79,6 +82,7 @@ type Server struct {
 	dir          *access.Directory
 	sparkUI      SparkUI
 	logs         Logs
+	liveUI       LiveUI
 	audit        *audit.Log
 	auditStore   audit.Store
 	// actions maps a route pattern to its action, for audit records of refused requests.
@@ -109,7 +113,8 @@ func New(svc *jobs.Service, auth *Authenticator, opts Options) (*Server, error) 
 	}
 	s := &Server{svc: svc, auth: auth, log: opts.Logger, maxBody: opts.MaxBodyBytes, mux: http.NewServeMux(), cost: opts.Cost,
 		metricsToken: opts.MetricsToken, metrics: m, gatherer: opts.Gatherer, trust: opts.TrustPolicies,
-		dir: opts.Directory, audit: opts.Audit, auditStore: opts.AuditStore, sparkUI: opts.SparkUI, logs: opts.Logs}
+		dir: opts.Directory, audit: opts.Audit, auditStore: opts.AuditStore, sparkUI: opts.SparkUI, logs: opts.Logs,
+		liveUI: opts.LiveUI}
 	if s.dir == nil {
 		s.dir = access.NewDirectory(access.Options{})
 	}
@@ -193,6 +198,13 @@ func (s *Server) routes() {
 	}
 	if s.logs != nil {
 		h["GET /virtualclusters/{virtualClusterId}/jobruns/{id}/logs"] = route{sp("GetJobRunLogs"), s.jobRunLogs, s.on(sp("GetJobRunLogs"), run), false}
+	}
+	if s.liveUI != nil {
+		// Every method reaches the handler, which refuses all but GET and HEAD by name: the
+		// proxied UI is read-only.
+		live := route{sp("AccessJobRunLiveUI"), s.jobRunLiveUI, s.on(sp("AccessJobRunLiveUI"), run), false}
+		h["/virtualclusters/{virtualClusterId}/jobruns/{id}/sparkui"] = live
+		h["/virtualclusters/{virtualClusterId}/jobruns/{id}/sparkui/{path...}"] = live
 	}
 	if s.trust != nil {
 		h["GET /virtualclusters/{virtualClusterId}/trustpolicy"] = route{sp("GetTrustPolicy"), func(r *http.Request, _ []byte) (any, error) {
@@ -313,7 +325,9 @@ func (s *Server) operation(rt route) http.Handler {
 			}
 			out, err = rt.fn(r, body)
 		}
-		if st, ok := out.(stream); ok && err == nil {
+		if answer, ok := out.(raw); ok && err == nil {
+			answer(w)
+		} else if st, ok := out.(stream); ok && err == nil {
 			w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 			w.Header().Set("X-Content-Type-Options", "nosniff")
 			if err = st(w); err != nil {

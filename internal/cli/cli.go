@@ -107,7 +107,7 @@ func Commands(opts Options) []*cobra.Command {
 		output string
 	}{
 		{a.withSettings(a.virtualClustersCmd()), "table"},
-		{a.withJobLogs(a.withJobUI(a.withJobCost(a.jobsCmd()))), "table"},
+		{a.withJobSparkUI(a.withJobLogs(a.withJobUI(a.withJobCost(a.jobsCmd())))), "table"},
 		{a.jobTemplatesCmd(), "table"},
 		{a.securityConfigurationsCmd(), "table"},
 		{a.tagsCmd(), "table"},

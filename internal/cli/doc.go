@@ -15,7 +15,8 @@
 // signing:
 //
 //	sparkplane jobs cost, sparkplane cost
-//	sparkplane jobs ui
+//	sparkplane jobs ui, sparkplane jobs logs
+//	sparkplane jobs spark-ui (a local proxy to the live Spark UI route)
 //	sparkplane execution-roles trust-policy
 //	sparkplane virtual-clusters put-settings|get-settings|delete-settings
 //	sparkplane iam create-user|get-user|list-users|delete-user

@@ -18,6 +18,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+	"github.com/aws/aws-sdk-go-v2/service/emrcontainers"
 	"github.com/spf13/cobra"
 )
 
@@ -45,10 +46,30 @@ func (a *app) open(ctx context.Context, method, path string, query url.Values, b
 	if err != nil {
 		return nil, err
 	}
+	h := http.Header{"Accept": {"application/json"}}
+	if body != nil {
+		h.Set("Content-Type", "application/json")
+	}
+	resp, err := a.call(ctx, cl, method, path, query.Encode(), h, body)
+	if err != nil {
+		return nil, err
+	}
+	if resp.StatusCode == http.StatusOK {
+		return resp, nil
+	}
+	defer resp.Body.Close()
+	return nil, answerError(resp)
+}
+
+// call sends one request to the client's endpoint, signed with SigV4 exactly as the client
+// signs its operations (the same credentials, region, endpoint and HTTP client), and returns
+// the answer whatever its status, its body unread; the caller closes it. path is escaped;
+// rawQuery is sent as it is.
+func (a *app) call(ctx context.Context, cl *emrcontainers.Client, method, path, rawQuery string, header http.Header, body []byte) (*http.Response, error) {
 	o := cl.Options()
 	u := strings.TrimRight(aws.ToString(o.BaseEndpoint), "/") + path
-	if len(query) > 0 {
-		u += "?" + query.Encode()
+	if rawQuery != "" {
+		u += "?" + rawQuery
 	}
 	var rd io.Reader
 	if body != nil {
@@ -58,9 +79,8 @@ func (a *app) open(ctx context.Context, method, path string, query url.Values, b
 	if err != nil {
 		return nil, fmt.Errorf("build request: %w", err)
 	}
-	req.Header.Set("Accept", "application/json")
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
+	for k, v := range header {
+		req.Header[k] = v
 	}
 	if o.Credentials == nil {
 		return nil, fmt.Errorf("no AWS credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY or use --profile")
@@ -82,13 +102,15 @@ func (a *app) open(ctx context.Context, method, path string, query url.Values, b
 		slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug})).Debug("api call",
 			"operation", method+" "+path, "endpoint", aws.ToString(o.BaseEndpoint), "status", resp.StatusCode, "duration", time.Since(start))
 	}
-	if resp.StatusCode == http.StatusOK {
-		return resp, nil
-	}
-	defer resp.Body.Close()
+	return resp, nil
+}
+
+// answerError reads an answer that is not a success into "<Code>: <message>", the way the
+// AWS operations' errors print.
+func answerError(resp *http.Response) error {
 	answer, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
 	if err != nil {
-		return nil, fmt.Errorf("read response: %w", err)
+		return fmt.Errorf("read response: %w", err)
 	}
 	code := resp.Header.Get("X-Amzn-Errortype")
 	if i := strings.IndexByte(code, ':'); i >= 0 {
@@ -99,9 +121,9 @@ func (a *app) open(ctx context.Context, method, path string, query url.Values, b
 	}
 	_ = json.Unmarshal(answer, &msg)
 	if code == "" || msg.Message == "" {
-		return nil, fmt.Errorf("HTTP %d from the endpoint: %s", resp.StatusCode, strings.TrimSpace(string(answer)))
+		return fmt.Errorf("HTTP %d from the endpoint: %s", resp.StatusCode, strings.TrimSpace(string(answer)))
 	}
-	return nil, fmt.Errorf("%s: %s", code, msg.Message)
+	return fmt.Errorf("%s: %s", code, msg.Message)
 }
 
 // printAnswer prints an extension route's answer: as it came for JSON and YAML, else as the

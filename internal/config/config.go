@@ -63,7 +63,27 @@ type Config struct {
 	EventLogURI string `json:"eventLogUri,omitempty"`
 	// LogShipping ships the container logs of runs with a logUri to S3.
 	LogShipping LogShipping `json:"logShipping,omitempty"`
+	// SparkUI tunes the live Spark UI route, which proxies a running driver's UI.
+	SparkUI SparkUI `json:"sparkUI,omitempty"`
 }
+
+// SparkUI tunes the live Spark UI route.
+type SparkUI struct {
+	// LiveAccess is how the server reaches a driver's UI port: LiveAccessDirect dials the
+	// pod's IP (the server must be in the cluster's pod network), LiveAccessPortForward goes
+	// through the API server's pods/portforward (works from anywhere the API server is
+	// reachable), LiveAccessAuto (the default, also "") picks direct for a container provider
+	// reached with the in-cluster service account while the server runs in a pod, else
+	// port-forward.
+	LiveAccess string `json:"liveAccess,omitempty"`
+}
+
+// The values of sparkUI.liveAccess.
+const (
+	LiveAccessAuto        = "auto"
+	LiveAccessDirect      = "direct"
+	LiveAccessPortForward = "portforward"
+)
 
 // Audit tunes the audit log of every call.
 type Audit struct {
@@ -306,6 +326,11 @@ func (c Config) Validate() error {
 		bad("eventLogUri", "must be an S3 URI such as s3://bucket/spark-event-logs, got %q", c.EventLogURI)
 	}
 	c.LogShipping.validate(bad)
+	switch c.SparkUI.LiveAccess {
+	case "", LiveAccessAuto, LiveAccessDirect, LiveAccessPortForward:
+	default:
+		bad("sparkUI.liveAccess", "must be %s, %s or %s, got %q", LiveAccessAuto, LiveAccessDirect, LiveAccessPortForward, c.SparkUI.LiveAccess)
+	}
 	if c.Audit.Retention.Duration < 0 {
 		bad("audit.retention", "must not be negative, got %s", c.Audit.Retention)
 	}

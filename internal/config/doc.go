@@ -71,6 +71,12 @@
 //	  retention: 2160h              # audit events are kept this long (90 days)
 //	eventLogUri: s3://bucket/spark-event-logs   # event logs of runs with persistentAppUI and no
 //	                                # logUri go under <uri>/<vc>/jobs/<id>/sparklogs; empty: none
+//	sparkUI:
+//	  liveAccess: auto              # how the live Spark UI route reaches a running driver's UI port:
+//	                                # direct (the pod IP; the server must be in the pod network),
+//	                                # portforward (the API server's pods/portforward; needs RBAC create
+//	                                # on pods/portforward), auto (direct for a provider without
+//	                                # kubeconfig while the server runs in a pod, else portforward)
 //
 // The credentials file uses the AWS shared-credentials INI format, so the same file works as
 // AWS_SHARED_CREDENTIALS_FILE for the aws CLI and SDKs:

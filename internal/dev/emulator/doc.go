@@ -37,9 +37,28 @@
 // before its container exits; a deleted pod's log goes with it, as on a kubelet. With
 // spark.eventLog.enabled and Options.S3, the same application's event log goes to S3.
 //
+// # The Spark UI
+//
+// While it plays a driver, unless spark.ui.enabled is false, the emulator runs a stand-in for
+// the driver's Spark UI (sparkui.go): a real HTTP server on 127.0.0.1, on a port of its own,
+// and a kwok PortForward object (internal/dev/kwokforward) with the driver pod's name that
+// sends the driver's spark.ui.port (default 4040) there, so that the API server's
+// pods/portforward reaches it as it would reach Spark's Jetty in a real pod. It serves the
+// jobs, stages and executors tabs with their detail pages, a stylesheet, and the REST API's
+// /api/v1/applications (and the application's jobs, stages and executors), all built on each
+// request from the same simulated application as the logs, as its event log stands at that
+// moment (read back with internal/eventlog, as a history server would). Its links follow
+// Spark's base-path rule (UIUtils.uiRoot: the X-Forwarded-Context header, as no
+// spark.ui.proxyBase or APPLICATION_WEB_PROXY_BASE is set in a pod), and "/" redirects to
+// "/jobs/" as Spark 3.x does: an absolute URL on the request's host, without the base path.
+// Running jobs and stages show Spark's kill links; the stand-in simulates no kill. The server
+// stops and the PortForward object goes when the driver ends, is deleted, or the emulator
+// stops; it needs Options.Dynamic.
+//
 // The emulator is level-triggered: everything it needs (which executors exist, since when they
 // all run, whether the driver was told to end) is read back from the cluster on every pass, so
 // it can be stopped and restarted at any time. Only how many lines each log file holds is
 // kept in memory, and a restarted emulator counts them in the files, so no line is written
-// twice.
+// twice; the stand-in UIs are processes of the emulator, and a restarted one starts them
+// again for the drivers that run and points their PortForward objects at the new ports.
 package emulator

@@ -86,6 +86,8 @@ type Emulator struct {
 	logs map[string]*podLogs
 	// ship is the log shipping of the pods that have it (see shipping.go).
 	ship shippers
+	// uis are the stand-in Spark UIs of the drivers by namespace/name (sparkui.go).
+	uis map[string]*uiServer
 }
 
 // New returns an Emulator that acts through client; call Run to start it.
@@ -143,6 +145,7 @@ func (e *Emulator) Run(ctx context.Context) error {
 	}()
 	for e.next(ctx) {
 	}
+	e.stopUIs()
 	return nil
 }
 
@@ -193,6 +196,7 @@ func (e *Emulator) reconcile(ctx context.Context, key string) (time.Duration, er
 	driver, err := e.pods.Pods(ns).Get(name)
 	if apierrors.IsNotFound(err) {
 		delete(e.logs, key)
+		e.stopUI(key)
 		return 0, nil
 	}
 	if err != nil {
@@ -201,6 +205,7 @@ func (e *Emulator) reconcile(ctx context.Context, key string) (time.Duration, er
 	if driver.DeletionTimestamp != nil || driver.Status.Phase != corev1.PodRunning ||
 		driver.Annotations[AnnotationExitCode] != "" {
 		delete(e.logs, key)
+		e.stopUI(key)
 		return 0, nil
 	}
 	log := e.log.With("pod", key)
@@ -218,6 +223,7 @@ func (e *Emulator) reconcile(ctx context.Context, key string) (time.Duration, er
 		}
 		return 0, err
 	}
+	e.syncUI(ctx, driver, conf)
 	hold, err := conf.Duration()
 	var code int
 	if err == nil {

@@ -81,6 +81,11 @@ func (c *Cluster) Create(ctx context.Context, out io.Writer) error {
 		// controller watch it; with the binary runtime the nodes' Hostname address
 		// (localhost) and kubeletEndpoint port lead the API server to that server.
 		"--enable-crds", "Logs",
+		// The same server answers the kubelet's /portForward endpoint from per-pod
+		// PortForward objects (package kwokforward creates them), so that the API server's
+		// pods/portforward reaches a process on this host standing in for a container's port
+		// (the driver emulator's stand-in Spark UI).
+		"--enable-crds", "PortForward",
 		"--wait", "2m",
 	)
 	if err != nil {
