@@ -145,12 +145,12 @@ func main() {
 			}
 			return emulator.New(client, emulator.Options{Namespace: namespace, Log: log, S3: s3c, Dynamic: dyn, LogDir: logDir,
 				LogShipper: logShipper, ShipperEnv: shipperEnv, OnReady: func() {
-				if readyFile != "" {
-					if err := os.WriteFile(readyFile, []byte("ready\n"), 0o644); err != nil {
-						log.Error("write ready file", "err", err)
+					if readyFile != "" {
+						if err := os.WriteFile(readyFile, []byte("ready\n"), 0o644); err != nil {
+							log.Error("write ready file", "err", err)
+						}
 					}
-				}
-			}}).Run(ctx)
+				}}).Run(ctx)
 		},
 	}
 	emu.Flags().StringVar(&kubeconfig, "kubeconfig", os.Getenv("KUBECONFIG"), "kubeconfig of the cluster")

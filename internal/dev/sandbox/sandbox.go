@@ -336,10 +336,10 @@ func (s *Sandbox) writeServerConfig(st *State, kubeconfig string) error {
 		return fmt.Errorf("sandbox virtual cluster settings: %w", err)
 	}
 	cfg := config.Config{
-		DefaultSettings:    &settings,
-		EventLogURI:        "s3://" + Bucket + "/spark-event-logs",
+		DefaultSettings: &settings,
+		EventLogURI:     "s3://" + Bucket + "/spark-event-logs",
 		// The pods' log-shipping sidecars write to the sandbox's S3 server.
-		LogShipping: config.LogShipping{Endpoint: fmt.Sprintf("http://127.0.0.1:%d", st.S3Port), ForcePathStyle: true},
+		LogShipping:        config.LogShipping{Endpoint: fmt.Sprintf("http://127.0.0.1:%d", st.S3Port), ForcePathStyle: true},
 		Listen:             fmt.Sprintf("127.0.0.1:%d", st.APIPort),
 		DataDir:            s.path("data"),
 		Region:             Region,
