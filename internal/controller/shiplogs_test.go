@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/emrcontainers"
 	emrtypes "github.com/aws/aws-sdk-go-v2/service/emrcontainers/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/sparkplane/sparkplane/internal/config"
@@ -105,7 +106,7 @@ func TestShipLogsToS3(t *testing.T) {
 		t.Errorf("driver log: %d bytes, %d starts; want one whole log longer than two rotations", len(driverLog), n)
 	}
 	// It is what `kubectl logs` showed, line for line.
-	kubeLog, err := env.Client.CoreV1().Pods("shiplogs").GetLogs(driverPod, nil).DoRaw(context.Background())
+	kubeLog, err := env.Client.CoreV1().Pods("shiplogs").GetLogs(driverPod, &corev1.PodLogOptions{}).DoRaw(context.Background())
 	if err != nil {
 		t.Fatalf("kubectl logs of the driver: %v", err)
 	}
