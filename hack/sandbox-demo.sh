@@ -70,13 +70,19 @@ SEED_LOCAL_DIRS="--conf spark.kubernetes.executor.volumes.hostPath.spark-local-d
 SANDBOX_OVERRIDES='{"applicationConfiguration": [{"classification": "spark-defaults",
   "properties": {"spark.sparkplane.sandbox.duration": "30s"}}]}'
 
+# --- Sandbox addition, not the seed's (which leaves monitoring out): a logUri, as EMR users set
+# one, so that the driver's and executors' logs land in S3 at EMR's keys and the Spark event log
+# beside them.
+LOG_URI="s3://$S3BUCKET/emr-logs/"
+
 job_driver=$(jq -c --arg dirs "$SEED_LOCAL_DIRS" \
   '.sparkSubmitJobDriver.sparkSubmitParameters += " " + $dirs' <<<"$JOB_DRIVER")
-configuration_overrides=$(jq -c --argjson sandbox "$SANDBOX_OVERRIDES" \
-  '.applicationConfiguration += $sandbox.applicationConfiguration' <<<"$CONFIGURATION_OVERRIDES")
+configuration_overrides=$(jq -c --argjson sandbox "$SANDBOX_OVERRIDES" --arg logs "$LOG_URI" \
+  '.applicationConfiguration += $sandbox.applicationConfiguration
+   | .monitoringConfiguration = {s3MonitoringConfiguration: {logUri: $logs}}' <<<"$CONFIGURATION_OVERRIDES")
 
 say "aws emr-containers start-job-run --name karpenter-demo --release-label emr-6.5.0-latest (BenchmarkSQL, 50 executors)"
-say "  sandbox additions: --endpoint-url $SPARKPLANE_ENDPOINT, spark.sparkplane.sandbox.duration=30s"
+say "  sandbox additions: --endpoint-url $SPARKPLANE_ENDPOINT, spark.sparkplane.sandbox.duration=30s, logUri $LOG_URI"
 id=$(aws emr-containers start-job-run \
   --virtual-cluster-id "$VIRTUAL_CLUSTER_ID" \
   --name karpenter-demo \
@@ -142,6 +148,21 @@ follow() {
 }
 
 follow "$id" 50
+
+# --- What the job left: its containers' logs in S3 at EMR on EKS's keys, read back through
+# sparkplane once Spark deleted the executors, and the Spark UI's summary from its event log.
+prefix="emr-logs/$VIRTUAL_CLUSTER_ID/jobs/$id/containers/"
+for _ in $(seq 1 60); do
+  n=$(aws s3 ls --recursive --endpoint-url "$SPARKPLANE_S3_ENDPOINT" "s3://$S3BUCKET/$prefix" | grep -c 'stderr.gz$' || true)
+  [[ "$n" -ge 51 ]] && break
+  sleep 1
+done
+say "the job's logs in S3 ($n pods), e.g. the driver's and executor 1's:"
+aws s3 ls --recursive --endpoint-url "$SPARKPLANE_S3_ENDPOINT" "s3://$S3BUCKET/$prefix" | grep -E 'driver/|exec-1/' | awk '{print "    s3://'"$S3BUCKET"'/" $4 "  (" $3 " bytes)"}'
+say "sparkplane jobs logs --executor 1 --tail 3 (the executor is gone; its log comes from S3):"
+"$sparkplane" jobs logs --endpoint-url "$SPARKPLANE_ENDPOINT" --virtual-cluster-id "$VIRTUAL_CLUSTER_ID" --id "$id" --executor 1 --tail 3 | sed 's/^/    /'
+say "sparkplane jobs ui (the Spark application, from its event log):"
+"$sparkplane" jobs ui --endpoint-url "$SPARKPLANE_ENDPOINT" --virtual-cluster-id "$VIRTUAL_CLUSTER_ID" --id "$id" | head -12 | sed 's/^/    /'
 
 # --- The same benchmark as a job template. deploy/job-templates holds the eks-spark-benchmark's
 # data generation and the seed's benchmark run (its arguments are the defaults); both are

@@ -60,7 +60,7 @@ func message(l sparksim.Line) string {
 // the final application can always be simulated.
 func TestProvisionalLogIsPrefix(t *testing.T) {
 	conf := Conf{"spark.app.id": "spark-0123456789abcdef0123456789abcdef", "spark.app.name": "Prefix test",
-		"spark.executor.cores": "2", "spark.executor.memory": "4g", "spark.eventLog.dir": "s3a://bucket/events"}
+		"spark.executor.cores": "2", "spark.executor.memory": "4g", "spark.eventLog.dir": "s3a://bucket/events", "spark.eventLog.enabled": "true"}
 	for _, hold := range []time.Duration{0, time.Second, 3 * time.Second, 19 * time.Second, 20 * time.Second, 2 * time.Minute} {
 		for _, count := range []int{0, 2, 7} {
 			for _, late := range []time.Duration{-time.Second, 150 * time.Millisecond, 2 * time.Second, 15 * time.Second, 45 * time.Second} {

@@ -211,7 +211,10 @@ func runWalkthrough(t *testing.T, bin, dir string, env map[string]string) {
 	if err != nil {
 		t.Fatalf("the walkthrough failed: %v", err)
 	}
-	for _, want := range []string{"COMPLETED", "all 50 executors run", "Savings"} {
+	// The seed's run (with the sandbox's logUri) leaves its 51 pods' logs in S3 at EMR's keys,
+	// and an executor's is read back from there once Spark deleted it.
+	for _, want := range []string{"COMPLETED", "all 50 executors run", "Savings", "the job's logs in S3 (51 pods)",
+		"-exec-1/stderr.gz", "-driver/stderr.gz", "stderr, shipped to s3://", "driver and executor logs go to s3://"} {
 		if !strings.Contains(string(out), want) {
 			t.Errorf("the walkthrough's output lacks %q", want)
 		}
@@ -254,7 +257,7 @@ func runWalkthrough(t *testing.T, bin, dir string, env map[string]string) {
 			continue // not a run of the seed's job
 		}
 		checked++
-		for want, n := range map[string]int{"Running Spark version": 1, "INFO DAGScheduler: Job 2 finished": 1, "Successfully stopped SparkContext": 1} {
+		for want, n := range map[string]int{"Running Spark version 3.1.2": 1, "INFO DAGScheduler: Job 2 finished": 1, "Successfully stopped SparkContext": 1} {
 			if got := strings.Count(log, want); got != n {
 				t.Errorf("driver %s: log has %q %d times, want %d", d.Name, want, got, n)
 			}
