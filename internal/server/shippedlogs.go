@@ -69,16 +69,6 @@ func (s shippedLogs) pods(ctx context.Context, bucket, prefix string) ([]string,
 	return names, nil
 }
 
-// executorPod is the shipped pod of executor id among names ("<prefix>-exec-<id>"), or "".
-func executorPod(names []string, id string) string {
-	for _, n := range names {
-		if strings.HasSuffix(n, "-exec-"+id) {
-			return n
-		}
-	}
-	return ""
-}
-
 // write writes a gone pod's shipped logs to w: for each stream a header line saying where it
 // was read from, then its lines (the last tail of them when tail is set), each after
 // linePrefix. A pod with no shipped object at all is ErrNotFound.
@@ -105,7 +95,7 @@ func (s shippedLogs) write(ctx context.Context, bucket, prefix, pod string, tail
 			if err != nil {
 				return fmt.Errorf("read shipped log s3://%s/%s: %w", bucket, key, err)
 			}
-			defer zr.Close()
+			defer func() { _ = zr.Close() }()
 			header := fmt.Sprintf("--- %s %s, shipped to s3://%s/%s\n", pod, strings.TrimSuffix(stream, ".gz"), bucket, key)
 			var rd io.Reader = zr
 			if tail != nil {
