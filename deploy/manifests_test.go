@@ -471,6 +471,7 @@ func TestKubernetesManifests(t *testing.T) {
 	var (
 		deployments []appsv1.Deployment
 		clusterRole rbacv1.ClusterRole
+		roles       = map[string]rbacv1.Role{}
 		configMaps  = map[string]corev1.ConfigMap{}
 		objects     = map[string]bool{} // kind/name
 	)
@@ -509,7 +510,9 @@ func TestKubernetesManifests(t *testing.T) {
 				t.Errorf("%s: must bind ClusterRole sparkplane to ServiceAccount sparkplane", d)
 			}
 		case "rbac.authorization.k8s.io/v1 Role":
-			strict(t, d, &rbacv1.Role{})
+			var r rbacv1.Role
+			strict(t, d, &r)
+			roles[r.Name] = r
 		case "rbac.authorization.k8s.io/v1 RoleBinding":
 			strict(t, d, &rbacv1.RoleBinding{})
 		case "kustomize.config.k8s.io/v1beta1 Kustomization":
@@ -548,6 +551,23 @@ func TestKubernetesManifests(t *testing.T) {
 		if allows(clusterRole.Rules, deny.group, deny.resource, deny.verb) {
 			t.Errorf("ClusterRole sparkplane allows %s %s/%s, which it does not need", deny.verb, deny.group, deny.resource)
 		}
+	}
+
+	// Leader election: the Lease config leaderElection names by default, in sparkplane's
+	// namespace, and nothing else of coordination.k8s.io.
+	lease := roles["sparkplane-leader-election"].Rules
+	for _, verb := range []string{"get", "create", "update"} {
+		if !allows(lease, "coordination.k8s.io", "leases", verb) {
+			t.Errorf("Role sparkplane-leader-election does not allow %s coordination.k8s.io/leases", verb)
+		}
+	}
+	for _, r := range lease {
+		if slices.Contains(r.Verbs, "update") && !slices.Equal(r.ResourceNames, []string{config.DefaultLeaseName}) {
+			t.Errorf("Role sparkplane-leader-election updates leases %v, want only %s", r.ResourceNames, config.DefaultLeaseName)
+		}
+	}
+	if allows(lease, "coordination.k8s.io", "leases", "delete") || allows(clusterRole.Rules, "coordination.k8s.io", "leases", "update") {
+		t.Error("leases: more than get, create and update of sparkplane's own Lease")
 	}
 
 	// The Deployment: one replica (SQLite), its service account, and volumes that exist.
