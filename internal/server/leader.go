@@ -21,30 +21,11 @@ import (
 	"k8s.io/client-go/tools/leaderelection/resourcelock"
 
 	"github.com/sparkplane/sparkplane/internal/config"
-	"github.com/sparkplane/sparkplane/internal/controller"
 )
 
 // ControllerReady is closed once this replica leads (always, without leader election) and the
 // controller of its first term has synced its informers; never when it runs no controller.
 func (s *Server) ControllerReady() <-chan struct{} { return s.ready }
-
-// Controller is the lifecycle controller of this replica's current term, or nil when it does
-// not lead (or runs no controller).
-func (s *Server) Controller() *controller.Controller {
-	if t := s.leading.Load(); t != nil {
-		return t.controller
-	}
-	return nil
-}
-
-// Leader is the identity of the replica that holds the Lease as this replica last saw it, and
-// this replica's own; both are "" without leader election.
-func (s *Server) Leader() (leader, self string) {
-	if s.election == nil {
-		return "", ""
-	}
-	return s.election.observed(), s.election.identity
-}
 
 // jobRunChanged tells the controller that a job run was accepted or asked to cancel: this
 // replica's, when it leads, else the leader's through the store. With neither (a replica

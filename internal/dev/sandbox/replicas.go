@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -153,11 +154,14 @@ func (s *Sandbox) replicaParts(st *State, specs map[string]ProcessSpec, healthy 
 	if err != nil {
 		return err
 	}
-	dir := s.path(PartPostgres)
+	dir, err := s.postgresDir(st, cred)
+	if err != nil {
+		return err
+	}
 	specs[PartPostgres] = ProcessSpec{Name: PartPostgres, Dir: s.Dir, Path: filepath.Join(bin, "postgres"),
 		Args: []string{"-D", filepath.Join(dir, "data"), "-p", strconv.Itoa(st.PostgresPort),
 			"-c", "listen_addresses=127.0.0.1", "-c", "unix_socket_directories=", "-c", "max_connections=200"},
-		Env: pgtest.ChildEnv(dir), Credential: cred}
+		Env: pgtest.ChildEnv(dir), Credential: cred, WorkDir: dir}
 	healthy[PartPostgres] = func(ctx context.Context, alive func() bool) error { return s.ensureDatabase(ctx, st, alive) }
 	backends := []string{}
 	for i, port := range st.ReplicaPorts {
@@ -184,6 +188,30 @@ func (s *Sandbox) replicaParts(st *State, specs map[string]ProcessSpec, healthy 
 	return nil
 }
 
+// postgresDir is where PostgreSQL's data directory lives: <Dir>/postgres when PostgreSQL runs
+// as the caller; when the caller is root it runs as an unprivileged account, which may not be
+// able to reach a directory under root's home, so the directory is a temporary one under
+// /tmp (as pgtest's), named in the state and linked from <Dir>/postgres.
+func (s *Sandbox) postgresDir(st *State, cred *syscall.Credential) (string, error) {
+	if st.PostgresDir != "" {
+		return st.PostgresDir, nil
+	}
+	if cred == nil {
+		st.PostgresDir = s.path(PartPostgres)
+	} else {
+		dir, err := os.MkdirTemp("/tmp", "sparkplane-sandbox-pg-")
+		if err != nil {
+			return "", fmt.Errorf("postgres: %w", err)
+		}
+		st.PostgresDir = dir
+		_ = os.Remove(s.path(PartPostgres))
+		if err := os.Symlink(dir, s.path(PartPostgres)); err != nil {
+			return "", fmt.Errorf("postgres: %w", err)
+		}
+	}
+	return st.PostgresDir, s.saveState(st)
+}
+
 // postgresBin finds PostgreSQL's binaries, running hack/postgres.sh (Debian's postgresql-15)
 // first when they are missing and the script is at hand.
 func postgresBin(out interface{ Write([]byte) (int, error) }) (string, error) {
@@ -208,7 +236,7 @@ func postgresBin(out interface{ Write([]byte) (int, error) }) (string, error) {
 // initPostgres creates PostgreSQL's data directory under the sandbox's, owned by the account
 // the server runs as, with a password for the sandbox's superuser over TCP, unless it exists.
 func (s *Sandbox) initPostgres(ctx context.Context, st *State) error {
-	dir := s.path(PartPostgres)
+	dir := st.PostgresDir
 	if _, err := os.Stat(filepath.Join(dir, "data", "PG_VERSION")); err == nil {
 		return nil
 	}

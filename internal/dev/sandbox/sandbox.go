@@ -73,6 +73,8 @@ type State struct {
 	ReplicaPorts     []int  `json:"replicaPorts,omitempty"`
 	PostgresPort     int    `json:"postgresPort,omitempty"`
 	PostgresPassword string `json:"postgresPassword,omitempty"`
+	// PostgresDir holds PostgreSQL's data directory (data/), once chosen.
+	PostgresDir string `json:"postgresDir,omitempty"`
 }
 
 // Sandbox is a sandbox whose state lives in Dir.
@@ -515,6 +517,10 @@ func (s *Sandbox) Down(ctx context.Context) error {
 	if st != nil {
 		// The virtual cluster lived in the server's database, which goes with the cluster.
 		st.VirtualClusterID = ""
+		if st.PostgresDir != "" {
+			_ = os.RemoveAll(st.PostgresDir)
+			st.PostgresDir = ""
+		}
 		_ = s.saveState(st)
 	}
 	_ = os.RemoveAll(s.path("data"))
