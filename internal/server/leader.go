@@ -128,9 +128,6 @@ type election struct {
 	settings config.LeaderElection
 	identity string
 	log      *slog.Logger
-
-	mu     sync.Mutex
-	leader string // the holder last seen
 }
 
 // newElection prepares the election on the Lease of cfg.LeaderElection, on the cluster of
@@ -188,12 +185,6 @@ func newIdentity() (string, error) {
 	return fmt.Sprintf("%s_%d_%s", host, os.Getpid(), hex.EncodeToString(b)), nil
 }
 
-func (e *election) observed() string {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	return e.leader
-}
-
 // run takes part in the election until ctx ends, running work (with a context that ends when
 // the term does) whenever this replica holds the Lease.
 func (e *election) run(ctx context.Context, work func(context.Context) error) error {
@@ -239,9 +230,6 @@ func (e *election) term(ctx context.Context, work func(context.Context) error) e
 			OnStartedLeading: func(termCtx context.Context) { acquired <- termCtx },
 			OnStoppedLeading: func() {},
 			OnNewLeader: func(identity string) {
-				e.mu.Lock()
-				e.leader = identity
-				e.mu.Unlock()
 				if identity != e.identity {
 					e.log.Info("another replica leads", "leader", identity)
 				}
@@ -262,7 +250,9 @@ func (e *election) term(ctx context.Context, work func(context.Context) error) e
 	case <-electorDone:
 		if ctx.Err() != nil {
 			// Stopped waiting at shutdown; the Lease may have been taken just then.
-			e.release()
+			if le.IsLeader() {
+				e.release()
+			}
 			return nil
 		}
 		// The elector ends uncancelled only after it acquired the Lease and lost it at once;

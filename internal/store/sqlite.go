@@ -88,7 +88,8 @@ func lockDatabase(path string) (*os.File, error) {
 		}
 		return nil, fmt.Errorf("%s: lock SQLite database %s: %w", settingName, name, err)
 	}
-	if err := f.Truncate(0); err == nil {
+	err = f.Truncate(0)
+	if err == nil {
 		_, err = f.WriteAt([]byte(strconv.Itoa(os.Getpid())+"\n"), 0)
 	}
 	if err != nil {

@@ -251,11 +251,10 @@ func TestLeaderKilledUnderLoad(t *testing.T) {
 	}
 	stopped := time.Now()
 	survivor.stop(t, syscall.SIGTERM)
-	handover, ok := waitFor(time.Minute, 50*time.Millisecond, func() bool { return rs.holder(t) == leader && leader.leads() })
-	if !ok {
+	if _, ok := waitFor(time.Minute, 50*time.Millisecond, func() bool { return rs.holder(t) == leader && leader.leads() }); !ok {
 		t.Fatalf("%s did not take over after %s stopped cleanly", leader.name, survivor.name)
 	}
-	handover = time.Since(stopped)
+	handover := time.Since(stopped)
 	t.Logf("clean stop of the leader: %s led %s after SIGTERM (the leader's shutdown included)", leader.name, handover.Round(10*time.Millisecond))
 	if handover >= config.DefaultLeaseDuration {
 		t.Errorf("handover after a clean stop took %s, not less than the lease duration %s: the Lease was not released", handover, config.DefaultLeaseDuration)

@@ -258,7 +258,7 @@ func (s *Sandbox) initPostgres(ctx context.Context, st *State) error {
 	if err := os.WriteFile(pwfile, []byte(st.PostgresPassword+"\n"), 0o600); err != nil {
 		return fmt.Errorf("postgres: %w", err)
 	}
-	defer os.Remove(pwfile)
+	defer func() { _ = os.Remove(pwfile) }() // read by initdb only
 	if cred != nil {
 		for _, p := range []string{dir, pwfile} {
 			if err := os.Chown(p, int(cred.Uid), int(cred.Gid)); err != nil {

@@ -521,6 +521,8 @@ func (s *Sandbox) Down(ctx context.Context) error {
 			_ = os.RemoveAll(st.PostgresDir)
 			st.PostgresDir = ""
 		}
+		// The next up runs what it is asked for, by default SQLite and one server.
+		st.Store, st.Replicas = "", 0
 		_ = s.saveState(st)
 	}
 	_ = os.RemoveAll(s.path("data"))
