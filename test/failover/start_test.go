@@ -9,7 +9,10 @@ import (
 	"testing"
 	"time"
 
+	"k8s.io/client-go/tools/clientcmd"
+
 	"github.com/sparkplane/sparkplane/internal/dev/sandbox"
+	"github.com/sparkplane/sparkplane/internal/dev/testenv"
 )
 
 // TestBadDatabaseAtStart: `sparkplane server` with a database setting that cannot work exits
@@ -84,4 +87,37 @@ func TestSQLiteRefusesSecondServer(t *testing.T) {
 	again := &replica{name: "again", config: config, url: first.url, logPath: filepath.Join(dir, "again.log")}
 	again.start(t, bin)
 	again.stop(t, syscall.SIGTERM)
+}
+
+// TestLeaseForbiddenAtStart: a server whose Kubernetes identity may not read its Lease exits
+// at start, naming the Lease, the permission to grant and the setting that turns election
+// off, instead of serving without ever running a job.
+func TestLeaseForbiddenAtStart(t *testing.T) {
+	env := testenv.Get(t)
+	bin := serverBinary(t)
+	dir := t.TempDir()
+	kc, err := clientcmd.LoadFromFile(env.Kubeconfig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, u := range kc.AuthInfos {
+		u.Impersonate = "sparkplane-test-nobody" // a user no RBAC rule names
+	}
+	kubeconfig := filepath.Join(dir, "kubeconfig")
+	if err := clientcmd.WriteToFile(*kc, kubeconfig); err != nil {
+		t.Fatal(err)
+	}
+	config := filepath.Join(dir, "config.yaml")
+	body := fmt.Sprintf("listen: 127.0.0.1:0\ndataDir: %s\ncontainerProviders: [{id: %s, kubeconfig: %s}]\nleaderElection: {enabled: true, namespace: default, name: forbidden}\n",
+		dir, provider, kubeconfig)
+	if err := os.WriteFile(config, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, out := runCommand(t, bin, nil, "server", "--config", config)
+	for _, want := range []string{"config leaderElection: the server may not read Lease default/forbidden on container provider " + provider,
+		"forbidden", "grant get, create and update on coordination.k8s.io leases in namespace default, or set leaderElection.enabled: false"} {
+		if code != 1 || !strings.Contains(out, want) {
+			t.Errorf("exit %d, output does not say %q:\n%s", code, want, out)
+		}
+	}
 }
