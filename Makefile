@@ -7,16 +7,32 @@ SANDBOX := bin/sparkplane-sandbox
 # Integration tests share one cluster per package; -p 1 keeps two clusters from competing for
 # the 2 cores CI has.
 TEST_FLAGS ?= -race -count=1 -timeout 45m -p 1
+# What `sparkplane --version` and the image's labels say (internal/buildinfo).
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+REVISION ?= $(shell git rev-parse HEAD 2>/dev/null)
+LDFLAGS := -X github.com/sparkplane/sparkplane/internal/buildinfo.Version=$(VERSION) -X github.com/sparkplane/sparkplane/internal/buildinfo.Revision=$(REVISION)
+# The platforms `make image` builds, as one image index.
+IMAGE_PLATFORMS ?= linux/amd64,linux/arm64
 
-.PHONY: all build tools postgres lint test test-unit bench sandbox sandbox-down sandbox-status clean
+.PHONY: all build image manifests tools postgres lint test test-unit bench sandbox sandbox-down sandbox-status clean
 
 all: build
 
 build:
-	$(GO) build -trimpath -o $(BIN) ./cmd/sparkplane
+	$(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/sparkplane
 	$(GO) build -trimpath -o $(SANDBOX) ./cmd/sparkplane-sandbox
 
-## tools: build the pinned cluster parts (etcd, kube-*, kwok, versitygw, Karpenter) when missing.
+## image: sparkplane's OCI image without a container engine, reproducibly (same commit, same
+## digest), as an OCI image layout in bin/image; push it with
+## `$(GO) run ./cmd/sparkplane-image push REGISTRY/REPOSITORY:TAG` (README: "Building and pushing the image").
+image:
+	$(GO) run ./cmd/sparkplane-image build --out bin/image --platforms $(IMAGE_PLATFORMS) --version $(VERSION)
+
+## manifests: regenerate deploy/kubernetes/sparkplane.yaml from the Helm chart's default values.
+manifests: tools
+	bash hack/manifests.sh
+
+## tools: build the pinned cluster parts (etcd, kube-*, kwok, versitygw, Karpenter) and helm when missing.
 tools:
 	bash hack/tools.sh
 

@@ -1,7 +1,7 @@
 // Package deploy embeds the manifests that sparkplane's own tooling applies, so that the
 // sandbox binary and the integration tests need no checkout at run time. Everything else under
-// deploy/ (deploy/kubernetes, deploy/karpenter) is for operators and is only checked by the
-// tests beside this file.
+// deploy/ (the Helm chart deploy/helm/sparkplane, deploy/kubernetes rendered from it,
+// deploy/karpenter) is for operators and is only checked by the tests beside this file.
 package deploy
 
 import _ "embed"

@@ -8,6 +8,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/client-go/discovery"
@@ -25,9 +26,10 @@ func TestMain(m *testing.M) { testenv.Main(m, testenv.Options{Karpenter: true}) 
 
 // TestServerSideDryRun submits every manifest to the sandbox's kube-apiserver with dryRun=All,
 // so that the API server's own validation (built-in schemas, and the karpenter.sh/v1 CRD's
-// OpenAPI schema and CEL rules) judges them; nothing is persisted. The EC2NodeClass cannot be
-// checked there (its CRD is not installed), and the pod templates are sent as Pods with an
-// image filled in, as Spark does when it uses them.
+// OpenAPI schema and CEL rules) judges them; nothing is persisted. The EC2NodeClass and the
+// chart's ServiceMonitor cannot be checked there (their CRDs are not installed; chart_test.go
+// checks the ServiceMonitor's shape), and the pod templates are sent as Pods with an image
+// filled in, as Spark does when it uses them.
 func TestServerSideDryRun(t *testing.T) {
 	env := testenv.Get(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
@@ -36,19 +38,20 @@ func TestServerSideDryRun(t *testing.T) {
 	if _, err := env.Client.CoreV1().Namespaces().Create(ctx, ns, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
 		t.Fatal(err)
 	}
-	dc, err := discovery.NewDiscoveryClientForConfig(env.Config)
-	if err != nil {
-		t.Fatal(err)
-	}
-	mapper := restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(dc))
+	mapper := restMapper(t, env)
 
 	var docs []doc
 	docs = append(docs, readDocs(t, "karpenter")...)
+	// The chart three ways: its default values (deploy/kubernetes), SQLite with the operator's
+	// keys and pod templates, PostgreSQL with three replicas.
 	docs = append(docs, readDocs(t, "kubernetes")...)
+	for _, c := range chartCases[1:] {
+		docs = append(docs, render(t, c)...)
+	}
 	checked := 0
 	dryRun := map[string]bool{} // kind/name
 	for _, d := range docs {
-		if d.kind == "Kustomization" || d.kind == "EC2NodeClass" {
+		if d.kind == "Kustomization" || d.kind == "EC2NodeClass" || d.kind == "ServiceMonitor" {
 			t.Logf("%s: not checked server-side (no such API on the sandbox cluster)", d)
 			continue
 		}
@@ -92,7 +95,7 @@ func TestServerSideDryRun(t *testing.T) {
 		checked++
 		dryRun[d.kind+"/"+d.name] = true
 	}
-	if checked < 15 {
+	if checked < 40 {
 		t.Errorf("only %d objects were dry-run", checked)
 	}
 	// The seed's Provisioner as a v1 NodePool must pass the NodePool CRD's schema and CEL rules
@@ -100,4 +103,21 @@ func TestServerSideDryRun(t *testing.T) {
 	if !dryRun["NodePool/spark-demo"] {
 		t.Errorf("NodePool spark-demo (nodepool-seed.yaml) was not dry-run")
 	}
+	// Both modes of the chart reached the API server: SQLite's claim, PostgreSQL's budget.
+	for _, want := range []string{"Deployment/sparkplane", "Secret/sparkplane", "ClusterRole/sparkplane", "Role/sparkplane-leader-election",
+		"PersistentVolumeClaim/sparkplane-data", "PodDisruptionBudget/sparkplane"} {
+		if !dryRun[want] {
+			t.Errorf("%s of the chart was not dry-run", want)
+		}
+	}
+}
+
+// restMapper maps kinds to the test cluster's resources, Karpenter's CRDs included.
+func restMapper(t *testing.T, env *testenv.Env) meta.RESTMapper {
+	t.Helper()
+	dc, err := discovery.NewDiscoveryClientForConfig(env.Config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(dc))
 }

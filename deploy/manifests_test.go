@@ -1,10 +1,10 @@
-// Package deploy_test checks the shape of the manifests under deploy/karpenter and
-// deploy/kubernetes: every document has a known apiVersion and kind, decodes strictly (no
-// unknown or misspelt fields) into its Go type or, for Karpenter's kinds, into a mirror of the
-// karpenter.sh/v1 and karpenter.k8s.aws/v1 fields used, and the objects fit together (pod
-// templates select pools that exist and tolerate their taints, the Deployment mounts what
-// exists, the server configuration loads). A server-side dry run against a cluster with
-// Karpenter's CRDs is the next step; it needs the test cluster helper.
+// Package deploy_test checks the manifests under deploy/karpenter and the Helm chart under
+// deploy/helm (of which deploy/kubernetes is the rendering with default values): every
+// document has a known apiVersion and kind, decodes strictly (no unknown or misspelt fields)
+// into its Go type or, for Karpenter's and prometheus-operator's kinds, into a mirror of the
+// fields used, and the objects fit together (pod templates select pools that exist and
+// tolerate their taints, the Deployment mounts what exists, the server configuration loads).
+// dryrun_test.go then submits them to a real API server with Karpenter's CRDs.
 package deploy_test
 
 import (
@@ -20,13 +20,9 @@ import (
 	"strings"
 	"testing"
 
-	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
-	rbacv1 "k8s.io/api/rbac/v1"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"sigs.k8s.io/yaml"
-
-	"github.com/sparkplane/sparkplane/internal/config"
 )
 
 // doc is one YAML document of a manifest file.
@@ -54,33 +50,9 @@ func readDocs(t *testing.T, dir string) []doc {
 		if err != nil {
 			return err
 		}
-		r := utilyaml.NewYAMLReader(bufioReader(data))
-		for i := 0; ; i++ {
-			raw, err := r.Read()
-			if errors.Is(err, io.EOF) {
-				break
-			}
-			if err != nil {
-				return fmt.Errorf("%s: %w", path, err)
-			}
-			if len(bytes.TrimSpace(stripComments(raw))) == 0 {
-				continue
-			}
-			var head struct {
-				APIVersion string `json:"apiVersion"`
-				Kind       string `json:"kind"`
-				Metadata   struct {
-					Name      string `json:"name"`
-					Namespace string `json:"namespace"`
-				} `json:"metadata"`
-			}
-			if err := yaml.Unmarshal(raw, &head); err != nil {
-				return fmt.Errorf("%s document %d: %w", path, i, err)
-			}
-			out = append(out, doc{file: path, index: i, raw: raw, apiVersion: head.APIVersion, kind: head.Kind,
-				name: head.Metadata.Name, namespace: head.Metadata.Namespace})
-		}
-		return nil
+		docs, err := splitDocs(path, data)
+		out = append(out, docs...)
+		return err
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -89,6 +61,38 @@ func readDocs(t *testing.T, dir string) []doc {
 		t.Fatalf("no manifests under %s", dir)
 	}
 	return out
+}
+
+// splitDocs splits a multi-document YAML stream (a file, or helm template's output) named
+// source into its non-empty documents.
+func splitDocs(source string, data []byte) ([]doc, error) {
+	var out []doc
+	r := utilyaml.NewYAMLReader(bufioReader(data))
+	for i := 0; ; i++ {
+		raw, err := r.Read()
+		if errors.Is(err, io.EOF) {
+			return out, nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", source, err)
+		}
+		if len(bytes.TrimSpace(stripComments(raw))) == 0 {
+			continue
+		}
+		var head struct {
+			APIVersion string `json:"apiVersion"`
+			Kind       string `json:"kind"`
+			Metadata   struct {
+				Name      string `json:"name"`
+				Namespace string `json:"namespace"`
+			} `json:"metadata"`
+		}
+		if err := yaml.Unmarshal(raw, &head); err != nil {
+			return nil, fmt.Errorf("%s document %d: %w", source, i, err)
+		}
+		out = append(out, doc{file: source, index: i, raw: raw, apiVersion: head.APIVersion, kind: head.Kind,
+			name: head.Metadata.Name, namespace: head.Metadata.Namespace})
+	}
 }
 
 func stripComments(b []byte) []byte {
@@ -461,192 +465,6 @@ func hasLocalDir(p corev1.Pod) bool {
 					return true
 				}
 			}
-		}
-	}
-	return false
-}
-
-func TestKubernetesManifests(t *testing.T) {
-	docs := readDocs(t, "kubernetes")
-	var (
-		deployments []appsv1.Deployment
-		clusterRole rbacv1.ClusterRole
-		roles       = map[string]rbacv1.Role{}
-		configMaps  = map[string]corev1.ConfigMap{}
-		objects     = map[string]bool{} // kind/name
-	)
-	for _, d := range docs {
-		objects[d.kind+"/"+d.name] = true
-		if d.kind != "Namespace" && d.kind != "ClusterRole" && d.kind != "ClusterRoleBinding" && d.kind != "Kustomization" && d.namespace != "sparkplane" {
-			t.Errorf("%s: namespace %q, want sparkplane", d, d.namespace)
-		}
-		switch d.apiVersion + " " + d.kind {
-		case "v1 Namespace":
-			strict(t, d, &corev1.Namespace{})
-		case "v1 ServiceAccount":
-			strict(t, d, &corev1.ServiceAccount{})
-		case "v1 Service":
-			var s corev1.Service
-			strict(t, d, &s)
-			if len(s.Spec.Ports) == 0 || len(s.Spec.Selector) == 0 {
-				t.Errorf("%s: a Service needs ports and a selector", d)
-			}
-		case "v1 ConfigMap":
-			var c corev1.ConfigMap
-			strict(t, d, &c)
-			configMaps[c.Name] = c
-		case "v1 PersistentVolumeClaim":
-			strict(t, d, &corev1.PersistentVolumeClaim{})
-		case "apps/v1 Deployment":
-			var dep appsv1.Deployment
-			strict(t, d, &dep)
-			deployments = append(deployments, dep)
-		case "rbac.authorization.k8s.io/v1 ClusterRole":
-			strict(t, d, &clusterRole)
-		case "rbac.authorization.k8s.io/v1 ClusterRoleBinding":
-			var b rbacv1.ClusterRoleBinding
-			strict(t, d, &b)
-			if b.RoleRef.Name != "sparkplane" || len(b.Subjects) != 1 || b.Subjects[0].Name != "sparkplane" {
-				t.Errorf("%s: must bind ClusterRole sparkplane to ServiceAccount sparkplane", d)
-			}
-		case "rbac.authorization.k8s.io/v1 Role":
-			var r rbacv1.Role
-			strict(t, d, &r)
-			roles[r.Name] = r
-		case "rbac.authorization.k8s.io/v1 RoleBinding":
-			strict(t, d, &rbacv1.RoleBinding{})
-		case "kustomize.config.k8s.io/v1beta1 Kustomization":
-			var k struct {
-				APIVersion string   `json:"apiVersion"`
-				Kind       string   `json:"kind"`
-				Resources  []string `json:"resources"`
-			}
-			strict(t, d, &k)
-			for _, r := range k.Resources {
-				if _, err := os.Stat(filepath.Join("kubernetes", r)); err != nil {
-					t.Errorf("%s: resource %s: %v", d, r, err)
-				}
-			}
-		default:
-			t.Errorf("%s: unexpected apiVersion %q kind %q", d, d.apiVersion, d.kind)
-		}
-	}
-
-	// RBAC: what the controller does (see rbac.yaml), and nodes for cost.
-	for _, need := range []struct{ group, resource, verb string }{
-		{"", "pods", "create"}, {"", "pods", "watch"}, {"", "pods", "deletecollection"}, {"", "pods/log", "get"},
-		{"", "services", "create"}, {"", "configmaps", "create"}, {"", "persistentvolumeclaims", "create"},
-		{"networking.k8s.io", "networkpolicies", "create"}, {"", "namespaces", "create"}, {"", "serviceaccounts", "create"},
-		{"rbac.authorization.k8s.io", "roles", "create"}, {"rbac.authorization.k8s.io", "rolebindings", "create"},
-		{"", "nodes", "get"}, {"", "nodes", "list"}, {"", "nodes", "watch"},
-	} {
-		if !allows(clusterRole.Rules, need.group, need.resource, need.verb) {
-			t.Errorf("ClusterRole sparkplane does not allow %s %s/%s", need.verb, need.group, need.resource)
-		}
-	}
-	for _, deny := range []struct{ group, resource, verb string }{
-		{"", "secrets", "get"}, {"", "nodes", "delete"}, {"", "namespaces", "delete"}, {"rbac.authorization.k8s.io", "clusterroles", "create"},
-		{"rbac.authorization.k8s.io", "roles", "escalate"}, {"rbac.authorization.k8s.io", "roles", "bind"},
-	} {
-		if allows(clusterRole.Rules, deny.group, deny.resource, deny.verb) {
-			t.Errorf("ClusterRole sparkplane allows %s %s/%s, which it does not need", deny.verb, deny.group, deny.resource)
-		}
-	}
-
-	// Leader election: the Lease config leaderElection names by default, in sparkplane's
-	// namespace, and nothing else of coordination.k8s.io.
-	lease := roles["sparkplane-leader-election"].Rules
-	for _, verb := range []string{"get", "create", "update"} {
-		if !allows(lease, "coordination.k8s.io", "leases", verb) {
-			t.Errorf("Role sparkplane-leader-election does not allow %s coordination.k8s.io/leases", verb)
-		}
-	}
-	for _, r := range lease {
-		if slices.Contains(r.Verbs, "update") && !slices.Equal(r.ResourceNames, []string{config.DefaultLeaseName}) {
-			t.Errorf("Role sparkplane-leader-election updates leases %v, want only %s", r.ResourceNames, config.DefaultLeaseName)
-		}
-	}
-	if allows(lease, "coordination.k8s.io", "leases", "delete") || allows(clusterRole.Rules, "coordination.k8s.io", "leases", "update") {
-		t.Error("leases: more than get, create and update of sparkplane's own Lease")
-	}
-
-	// The Deployment: one replica (SQLite), its service account, and volumes that exist.
-	if len(deployments) != 1 {
-		t.Fatalf("want one Deployment, got %d", len(deployments))
-	}
-	dep := deployments[0]
-	if dep.Spec.Replicas == nil || *dep.Spec.Replicas != 1 || dep.Spec.Strategy.Type != appsv1.RecreateDeploymentStrategyType {
-		t.Errorf("Deployment: want replicas 1 with strategy Recreate (SQLite has one writer)")
-	}
-	pod := dep.Spec.Template
-	if !objects["ServiceAccount/"+pod.Spec.ServiceAccountName] {
-		t.Errorf("Deployment: service account %q is not defined", pod.Spec.ServiceAccountName)
-	}
-	for k, v := range dep.Spec.Selector.MatchLabels {
-		if pod.Labels[k] != v {
-			t.Errorf("Deployment: selector %s=%s does not match the pod labels", k, v)
-		}
-	}
-	mounts := map[string]string{}
-	for _, m := range pod.Spec.Containers[0].VolumeMounts {
-		mounts[m.Name] = m.MountPath
-	}
-	for _, v := range pod.Spec.Volumes {
-		if _, ok := mounts[v.Name]; !ok {
-			t.Errorf("Deployment: volume %s is not mounted", v.Name)
-		}
-		switch {
-		case v.PersistentVolumeClaim != nil && !objects["PersistentVolumeClaim/"+v.PersistentVolumeClaim.ClaimName]:
-			t.Errorf("Deployment: PVC %s is not defined", v.PersistentVolumeClaim.ClaimName)
-		case v.ConfigMap != nil && v.ConfigMap.Name == "sparkplane-config" && !objects["ConfigMap/sparkplane-config"]:
-			t.Errorf("Deployment: ConfigMap sparkplane-config is not defined")
-		}
-	}
-
-	// The server configuration loads and validates, and points at what the Deployment mounts.
-	cm, ok := configMaps["sparkplane-config"]
-	if !ok {
-		t.Fatal("ConfigMap sparkplane-config missing")
-	}
-	path := filepath.Join(t.TempDir(), "config.yaml")
-	if err := os.WriteFile(path, []byte(cm.Data["config.yaml"]), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := config.Load(nil, func(k string) string {
-		if k == "SPARKPLANE_CONFIG" {
-			return path
-		}
-		return ""
-	})
-	if err != nil {
-		t.Fatalf("config.yaml of sparkplane-config: %v", err)
-	}
-	if !strings.HasPrefix(cfg.Database, mounts["data"]) {
-		t.Errorf("database %s is not on the data volume (%s)", cfg.Database, mounts["data"])
-	}
-	if !strings.HasPrefix(cfg.CredentialsFile, mounts["credentials"]) {
-		t.Errorf("credentialsFile %s is not on the credentials volume (%s)", cfg.CredentialsFile, mounts["credentials"])
-	}
-	if len(cfg.PodTemplateDirs) != 1 || cfg.PodTemplateDirs[0] != mounts["pod-templates"] {
-		t.Errorf("podTemplateDirs %v, want the pod-templates mount %s", cfg.PodTemplateDirs, mounts["pod-templates"])
-	}
-	for _, d := range cfg.JobDefaults {
-		for _, uri := range []string{d.DriverPodTemplate, d.ExecutorPodTemplate} {
-			file := strings.TrimPrefix(uri, "file://"+mounts["pod-templates"]+"/")
-			if _, err := os.Stat(filepath.Join("karpenter", "pod-templates", file)); err != nil {
-				t.Errorf("job default template %s is not one of deploy/karpenter/pod-templates: %v", uri, err)
-			}
-		}
-	}
-	if len(cfg.Credentials) != 0 {
-		t.Error("access keys must come from the credentials Secret, not the ConfigMap")
-	}
-}
-
-func allows(rules []rbacv1.PolicyRule, group, resource, verb string) bool {
-	for _, r := range rules {
-		if slices.Contains(r.APIGroups, group) && slices.Contains(r.Resources, resource) && (slices.Contains(r.Verbs, verb) || slices.Contains(r.Verbs, "*")) {
-			return true
 		}
 	}
 	return false

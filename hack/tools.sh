@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds the cluster parts the sandbox and the integration tests run, from the Go module proxy,
+# Builds the cluster parts the sandbox and the integration tests run, and helm, from the Go module proxy,
 # into a cache outside the checkout. Each part is pinned by version and built only when missing.
 #
 #   hack/tools.sh            build every missing part, then print the cache directory
@@ -13,6 +13,8 @@ ETCD_VERSION=v3.6.10
 KWOK_VERSION=v0.8.0
 VERSITYGW_VERSION=v1.8.0
 KARPENTER_VERSION=v1.14.1
+# helm renders and lints deploy/helm/sparkplane (its tests, and make manifests).
+HELM_VERSION=v3.22.0
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 cache=${SPARKPLANE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/sparkplane}
@@ -78,10 +80,15 @@ build_karpenter() {
   (cd "$here/tools/karpenter" && go run ./instancetypes "$src/kwok/examples/aws_instance_types.json" "$out/instance-types.json")
 }
 
+build_helm() {
+  GOBIN=$1 go install -trimpath -ldflags "-s -w -X helm.sh/helm/v3/internal/version.version=$HELM_VERSION" "helm.sh/helm/v3/cmd/helm@$HELM_VERSION"
+}
+
 have etcd "$ETCD_VERSION" etcd || build etcd "$ETCD_VERSION" build_etcd
 have kwok "$KWOK_VERSION" kwok kwokctl || build kwok "$KWOK_VERSION" build_kwok
 have versitygw "$VERSITYGW_VERSION" versitygw || build versitygw "$VERSITYGW_VERSION" build_versitygw
 have karpenter-kwok "$KARPENTER_VERSION" karpenter-kwok instance-types.json || build karpenter-kwok "$KARPENTER_VERSION" build_karpenter
 have kube "$KUBE_VERSION" kube-apiserver kube-scheduler kube-controller-manager || build kube "$KUBE_VERSION" build_kube
+have helm "$HELM_VERSION" helm || build helm "$HELM_VERSION" build_helm
 
 echo "$cache"

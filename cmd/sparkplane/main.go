@@ -7,12 +7,15 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/sparkplane/sparkplane/internal/buildinfo"
 	"github.com/sparkplane/sparkplane/internal/cli"
 )
 
 // root is the top-level command; the files beside this one add their subcommands in init.
+// Version gives it --version, which prints the release the build stamped (internal/buildinfo).
 var root = &cobra.Command{
 	Use:           "sparkplane",
+	Version:       buildinfo.Version,
 	Short:         "A self-hosted, emr-containers-compatible job service for Apache Spark on Kubernetes",
 	SilenceUsage:  true,
 	SilenceErrors: false,

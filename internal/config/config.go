@@ -63,6 +63,8 @@ type Config struct {
 	// no s3MonitoringConfiguration.logUri go, an s3:// URI; empty: only runs with a logUri
 	// keep event logs. The drivers write there with their own (IRSA) credentials.
 	EventLogURI string `json:"eventLogUri,omitempty"`
+	// LogShipping ships the container logs of runs with a logUri to S3.
+	LogShipping LogShipping `json:"logShipping,omitempty"`
 }
 
 // Audit tunes the audit log of every call.
@@ -307,6 +309,7 @@ func (c Config) Validate() error {
 	if c.EventLogURI != "" && (!strings.HasPrefix(c.EventLogURI, "s3://") || len(c.EventLogURI) == len("s3://")) {
 		bad("eventLogUri", "must be an S3 URI such as s3://bucket/spark-event-logs, got %q", c.EventLogURI)
 	}
+	c.LogShipping.validate(bad)
 	if c.Audit.Retention.Duration < 0 {
 		bad("audit.retention", "must not be negative, got %s", c.Audit.Retention)
 	}

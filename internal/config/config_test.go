@@ -41,6 +41,15 @@ func TestLoadPrecedenceAndValidation(t *testing.T) {
 		{"bad eventLogUri", nil, map[string]string{"SPARKPLANE_CONFIG": writeFile(t, "eventLogUri: hdfs://x/logs\n")}, nil, "eventLogUri: must be an S3 URI"},
 		{"bad default pod policy", nil, map[string]string{"SPARKPLANE_CONFIG": writeFile(t, "defaultSettings: {podPolicy: {allowedHostPaths: [relative]}}\n")}, nil, "defaultSettings"},
 		{"unknown settings member", nil, map[string]string{"SPARKPLANE_CONFIG": writeFile(t, "defaultSettings: {podPolicy: {alowRoot: true}}\n")}, nil, "alowRoot"},
+		{"log shipping", nil, map[string]string{"SPARKPLANE_CONFIG": writeFile(t, "logShipping: {image: 'reg.example/sparkplane:1', endpoint: 'http://s3.local:9000', forcePathStyle: true, credentialsSecret: log-writer, cpu: 100m}\n")},
+			func(c Config) bool {
+				return c.LogShipping.Image == "reg.example/sparkplane:1" && c.LogShipping.ForcePathStyle && c.LogShipping.CredentialsSecret == "log-writer"
+			}, ""},
+		{"bad log shipping pull policy", nil, map[string]string{"SPARKPLANE_CONFIG": writeFile(t, "logShipping: {imagePullPolicy: sometimes}\n")}, nil, "logShipping.imagePullPolicy"},
+		{"bad log shipping endpoint", nil, map[string]string{"SPARKPLANE_CONFIG": writeFile(t, "logShipping: {endpoint: 's3.local'}\n")}, nil, "logShipping.endpoint"},
+		{"relative entrypoint", nil, map[string]string{"SPARKPLANE_CONFIG": writeFile(t, "logShipping: {entrypoints: [entrypoint.sh]}\n")}, nil, "logShipping.entrypoints[0]"},
+		{"bad log shipping memory", nil, map[string]string{"SPARKPLANE_CONFIG": writeFile(t, "logShipping: {memory: lots}\n")}, nil, "logShipping.memory"},
+		{"bad credentials secret", nil, map[string]string{"SPARKPLANE_CONFIG": writeFile(t, "logShipping: {credentialsSecret: Log_Writer}\n")}, nil, "logShipping.credentialsSecret"},
 		{"negative audit retention", nil, map[string]string{"SPARKPLANE_CONFIG": writeFile(t, "audit: {retention: -1h}\n")}, nil, "audit.retention"},
 		{"secrets key file from env", nil, map[string]string{"SPARKPLANE_SECRETS_KEY_FILE": "/etc/k"}, func(c Config) bool { return c.SecretsKeyFile == "/etc/k" }, ""},
 		{"controller settings", nil, map[string]string{"SPARKPLANE_CONFIG": writeFile(t, "controller: {pendingTimeout: 90s, driverTTL: 2h, workers: 8}\nmetricsToken: t\n")},

@@ -5,8 +5,12 @@ import (
 	"fmt"
 	"net/url"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"time"
+
+	"github.com/sparkplane/sparkplane/internal/buildinfo"
+	"k8s.io/apimachinery/pkg/api/resource"
 )
 
 // Controller tunes the lifecycle controller.
@@ -125,3 +129,81 @@ func (c Config) validateJobs() []error {
 	}
 	return errs
 }
+
+// LogShipping is how the stdout and stderr of the drivers and executors of runs with an
+// s3MonitoringConfiguration.logUri reach S3 (docs/design/logs.md): an install container and a
+// native sidecar running sparkplane's image join those pods.
+type LogShipping struct {
+	// Disabled ships no container logs; such runs keep their Spark event logs, and their
+	// stateDetails say the container logs were not shipped.
+	Disabled bool `json:"disabled,omitempty"`
+	// Image is sparkplane's image, which the added containers run (default
+	// DefaultLogShippingImage). It must be the same version as the server.
+	Image string `json:"image,omitempty"`
+	// ImagePullPolicy is Always, IfNotPresent or Never (default IfNotPresent).
+	ImagePullPolicy string `json:"imagePullPolicy,omitempty"`
+	// Entrypoints are where the Spark images' entrypoint may be: the wrapper runs the first
+	// one present in the container (default /opt/entrypoint.sh, the Apache images', then
+	// /usr/bin/entrypoint.sh, EMR's).
+	Entrypoints []string `json:"entrypoints,omitempty"`
+	// Endpoint is the S3 endpoint URL the sidecars write to (empty: AWS S3), with Region and
+	// ForcePathStyle as for s3.
+	Endpoint       string `json:"endpoint,omitempty"`
+	Region         string `json:"region,omitempty"`
+	ForcePathStyle bool   `json:"forcePathStyle,omitempty"`
+	// CredentialsSecret names a Secret, in each job's namespace, holding AWS_ACCESS_KEY_ID and
+	// AWS_SECRET_ACCESS_KEY for the sidecars. Empty (the default) means the pods' own
+	// credentials: on EKS, the job's execution role through IRSA.
+	CredentialsSecret string `json:"credentialsSecret,omitempty"`
+	// CPU and Memory are the added containers' requests (default 50m, 64Mi); the memory
+	// limit is twice the request.
+	CPU    string `json:"cpu,omitempty"`
+	Memory string `json:"memory,omitempty"`
+}
+
+// DefaultLogShippingImage is the image the log-shipping containers run when none is set:
+// sparkplane's published image of this server's version (latest for a development build).
+func DefaultLogShippingImage() string {
+	v := buildinfo.Version
+	if v == "" || v == "dev" {
+		v = "latest"
+	}
+	return "ghcr.io/sparkplane/sparkplane:" + v
+}
+
+// DefaultEntrypoints are the Spark images' entrypoints the wrapper looks for.
+var DefaultEntrypoints = []string{"/opt/entrypoint.sh", "/usr/bin/entrypoint.sh"}
+
+func (l LogShipping) validate(bad func(field, format string, args ...any)) {
+	switch l.ImagePullPolicy {
+	case "", "Always", "IfNotPresent", "Never":
+	default:
+		bad("logShipping.imagePullPolicy", "must be Always, IfNotPresent or Never, got %q", l.ImagePullPolicy)
+	}
+	if l.Image != "" && strings.ContainsAny(l.Image, " \t\n") {
+		bad("logShipping.image", "must be an image reference without spaces, got %q", l.Image)
+	}
+	for i, e := range l.Entrypoints {
+		if !filepath.IsAbs(e) || strings.Contains(e, ",") {
+			bad(fmt.Sprintf("logShipping.entrypoints[%d]", i), "must be an absolute path without commas, got %q", e)
+		}
+	}
+	if l.Endpoint != "" {
+		if u, err := url.Parse(l.Endpoint); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			bad("logShipping.endpoint", "must be an http(s) URL such as https://s3.example.com, got %q", l.Endpoint)
+		}
+	}
+	if l.CredentialsSecret != "" && !reSecretName.MatchString(l.CredentialsSecret) {
+		bad("logShipping.credentialsSecret", "must be a Kubernetes object name (lowercase letters, digits, '-' and '.'), got %q", l.CredentialsSecret)
+	}
+	for field, v := range map[string]string{"logShipping.cpu": l.CPU, "logShipping.memory": l.Memory} {
+		if v == "" {
+			continue
+		}
+		if _, err := resource.ParseQuantity(v); err != nil {
+			bad(field, "must be a Kubernetes quantity such as 50m or 64Mi, got %q", v)
+		}
+	}
+}
+
+var reSecretName = regexp.MustCompile(`^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$`)

@@ -103,6 +103,10 @@ type Controller struct {
 	clusters map[string]*cluster
 	vcs      vcCache
 	ready    chan struct{}
+	// shipFailures holds, by job run id, the first pod whose log-shipping sidecar said it
+	// could not ship (pod name and message), until the run's stateDetails says so. Executors
+	// Spark deletes are gone by the time the run ends, so their word is kept from the event.
+	shipFailures sync.Map
 	// started is when Run began (unix nanoseconds of the controller's clock), so a reconcile
 	// can tell a cache that is still filling after a start from one that cannot fill.
 	started atomic.Int64
@@ -238,10 +242,21 @@ func (c *Controller) enqueuePod(obj any) {
 	if t, ok := obj.(cache.DeletedFinalStateUnknown); ok {
 		obj = t.Obj
 	}
-	if pod, ok := obj.(*corev1.Pod); ok && pod.Labels[wellknown.LabelSparkRole] == wellknown.SparkRoleDriver {
-		if id := pod.Labels[wellknown.LabelJobID]; id != "" {
+	pod, ok := obj.(*corev1.Pod)
+	if !ok {
+		return
+	}
+	id := pod.Labels[wellknown.LabelJobID]
+	if id == "" {
+		return
+	}
+	if msg := ShippingFailure(pod); msg != "" {
+		if _, seen := c.shipFailures.LoadOrStore(id, "pod "+pod.Name+": "+msg); !seen {
 			c.queue.Add(id)
 		}
+	}
+	if pod.Labels[wellknown.LabelSparkRole] == wellknown.SparkRoleDriver {
+		c.queue.Add(id)
 	}
 }
 

@@ -30,6 +30,9 @@ type Plan struct {
 	ServiceAccount string
 	RoleArn        string
 	Objects        *spark.Objects
+	// LogsNote says where the attempt's container logs go, or why they are not shipped
+	// (jobs.Attempt.LogsNote); empty for runs without a logUri.
+	LogsNote string
 }
 
 // driverRole is the namespaced Role every driver service account is bound to: what a Spark

@@ -1,6 +1,9 @@
 package controller
 
 import (
+	"strings"
+
+	"github.com/sparkplane/sparkplane/internal/wellknown"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/tools/cache"
@@ -49,7 +52,29 @@ func TrimPod(obj any) (any, error) {
 			out.Status.ContainerStatuses[i] = corev1.ContainerStatus{Name: s.Name, State: s.State, Ready: s.Ready, RestartCount: s.RestartCount}
 		}
 	}
+	// Of the init containers, only the log shipper's end is read (ShippingFailure).
+	for _, s := range pod.Status.InitContainerStatuses {
+		if s.Name == wellknown.LogShipperContainer {
+			out.Status.InitContainerStatuses = []corev1.ContainerStatus{{Name: s.Name, State: s.State, LastTerminationState: s.LastTerminationState}}
+		}
+	}
 	return out, nil
+}
+
+// ShippingFailure is what a pod's log-shipping sidecar said when it ended without shipping its
+// logs (its termination message), or "".
+func ShippingFailure(pod *corev1.Pod) string {
+	for _, s := range pod.Status.InitContainerStatuses {
+		if s.Name != wellknown.LogShipperContainer {
+			continue
+		}
+		for _, st := range []corev1.ContainerState{s.State, s.LastTerminationState} {
+			if t := st.Terminated; t != nil && strings.HasPrefix(t.Message, wellknown.LogShippingFailurePrefix) {
+				return strings.TrimSpace(t.Message)
+			}
+		}
+	}
+	return ""
 }
 
 var _ cache.TransformFunc = TrimPod

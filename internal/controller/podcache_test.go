@@ -80,3 +80,36 @@ func TestTrimPodKeepsWhatConsumersRead(t *testing.T) {
 		})
 	}
 }
+
+// TestShippingFailureSurvivesTrim: what the log-shipping sidecar said when it could not ship
+// is read from the trimmed pod, from its state or its last termination (a restarted sidecar),
+// and a successful shipment or another init container's message is not taken for a failure.
+func TestShippingFailureSurvivesTrim(t *testing.T) {
+	failed := "logs could not be shipped to s3://team-logs/emr/vc/jobs/j/containers/spark-1/d/stderr.gz: AccessDenied: Access Denied"
+	terminated := func(msg string) corev1.ContainerState {
+		return corev1.ContainerState{Terminated: &corev1.ContainerStateTerminated{Message: msg}}
+	}
+	for _, tc := range []struct {
+		name     string
+		statuses []corev1.ContainerStatus
+		want     string
+	}{
+		{"failed", []corev1.ContainerStatus{{Name: "sparkplane-log-shipper", State: terminated(failed + "\n")}}, failed},
+		{"failed before a restart", []corev1.ContainerStatus{{Name: "sparkplane-log-shipper",
+			State: corev1.ContainerState{Running: &corev1.ContainerStateRunning{}}, LastTerminationState: terminated(failed)}}, failed},
+		{"shipped", []corev1.ContainerStatus{{Name: "sparkplane-log-shipper", State: terminated("logs shipped: stdout 10 bytes, stderr 20 bytes")}}, ""},
+		{"another container", []corev1.ContainerStatus{{Name: "warm-cache", State: terminated(failed)}}, ""},
+		{"running", []corev1.ContainerStatus{{Name: "sparkplane-log-shipper", State: corev1.ContainerState{Running: &corev1.ContainerStateRunning{}}}}, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			pod := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "d"}, Status: corev1.PodStatus{InitContainerStatuses: tc.statuses}}
+			trimmed, err := controller.TrimPod(pod)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := controller.ShippingFailure(trimmed.(*corev1.Pod)); got != tc.want {
+				t.Errorf("ShippingFailure = %q, want %q", got, tc.want)
+			}
+		})
+	}
+}

@@ -14,6 +14,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/sparkplane/sparkplane/internal/jobs"
+	"github.com/sparkplane/sparkplane/internal/wellknown"
 )
 
 // cacheGrace is how long after its creation a driver pod may be missing from the informer's
@@ -52,6 +53,9 @@ func (c *Controller) Reconcile(ctx context.Context, id string) (time.Duration, e
 			if err := c.opts.Store.SettleVirtualCluster(ctx, vc.ID); err != nil {
 				return 0, err
 			}
+		}
+		if err := c.noteShippingFailure(ctx, run); err != nil {
+			return 0, err
 		}
 		return c.cleanup(ctx, cl, run, ns)
 	case vc.State != jobs.VirtualClusterRunning && run.State != jobs.StateCancelPending:
@@ -137,7 +141,7 @@ func (c *Controller) submit(ctx context.Context, cl *cluster, run jobs.JobRun, v
 	now := c.opts.Clock.Now().UTC()
 	_, err = c.update(ctx, run, func(r *jobs.JobRun) error {
 		r.Attempt = jobs.Attempt{Number: attempt, Namespace: plan.Namespace, DriverPod: plan.Objects.DriverPod.Name, SubmittedAt: now,
-			SparkVersion: plan.Objects.SparkVersion, AdmittedAt: r.Attempt.AdmittedAt}
+			SparkVersion: plan.Objects.SparkVersion, AdmittedAt: r.Attempt.AdmittedAt, LogsNote: plan.LogsNote}
 		r.RetryPolicyExecution = &jobs.RetryPolicyExecution{CurrentAttemptCount: int32(attempt)}
 		r.State = jobs.StateSubmitted
 		r.StateDetails = fmt.Sprintf("driver pod %s/%s created (attempt %d of %d)", plan.Namespace, plan.Objects.DriverPod.Name, attempt, maxAttempts(run)) +
@@ -290,7 +294,7 @@ func (c *Controller) finish(ctx context.Context, run jobs.JobRun, to jobs.JobRun
 	_, err := c.update(ctx, run, func(r *jobs.JobRun) error {
 		r.State = to
 		r.FailureReason = reason
-		r.StateDetails = details + r.MonitoringNote() + timeline(r, to, now)
+		r.StateDetails = details + r.MonitoringNote() + c.shippingNote(run.ID) + timeline(r, to, now)
 		r.FinishedAt = &now
 		if r.RetryPolicyExecution == nil {
 			r.RetryPolicyExecution = &jobs.RetryPolicyExecution{CurrentAttemptCount: int32(run.Attempt.Current())}
@@ -475,4 +479,33 @@ func timeline(r *jobs.JobRun, end jobs.JobRunState, at time.Time) string {
 func retryableForbidden(err error) bool {
 	msg := err.Error()
 	return strings.Contains(msg, "exceeded quota") || strings.Contains(msg, "is being terminated")
+}
+
+// shippingNote is the stateDetails' word on a pod whose logs could not be shipped, or "".
+func (c *Controller) shippingNote(id string) string {
+	v, ok := c.shipFailures.Load(id)
+	if !ok {
+		return ""
+	}
+	return " (" + v.(string) + "; the job itself was not affected)"
+}
+
+// noteShippingFailure adds to a finished run's stateDetails that some pod's logs could not be
+// shipped, when the sidecar said so only after the run ended (a native sidecar ends after the
+// Spark container, so the driver's is seen last).
+func (c *Controller) noteShippingFailure(ctx context.Context, run jobs.JobRun) error {
+	note := c.shippingNote(run.ID)
+	if note == "" {
+		return nil
+	}
+	if !strings.Contains(run.StateDetails, wellknown.LogShippingFailurePrefix) {
+		if _, err := c.update(ctx, run, func(r *jobs.JobRun) error {
+			r.StateDetails = strings.TrimSpace(r.StateDetails) + note
+			return nil
+		}); err != nil {
+			return err
+		}
+	}
+	c.shipFailures.Delete(run.ID)
+	return nil
 }

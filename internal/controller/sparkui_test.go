@@ -47,8 +47,8 @@ func TestSparkUIAfterTheJob(t *testing.T) {
 	ok := start("pi-ui", "spark.sparkplane.sandbox.duration=2s")
 	failed := start("pi-fails", "spark.sparkplane.sandbox.duration=1s", "spark.sparkplane.sandbox.exitCode=2")
 	done, _ := s.waitState(t, vc, ok, emrtypes.JobRunStateCompleted, 2*time.Minute)
-	if !strings.Contains(aws.ToString(done.StateDetails), "driver and executor logs are not shipped to the logUri") {
-		t.Errorf("stateDetails %q does not say the container logs were not shipped", aws.ToString(done.StateDetails))
+	if want := "driver and executor logs go to " + logURI + "/" + vc + "/jobs/" + ok + "/containers/"; !strings.Contains(aws.ToString(done.StateDetails), want) {
+		t.Errorf("stateDetails %q does not say where the container logs go (%s)", aws.ToString(done.StateDetails), want)
 	}
 	s.waitState(t, vc, failed, emrtypes.JobRunStateFailed, 2*time.Minute)
 

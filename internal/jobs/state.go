@@ -72,10 +72,10 @@ func timesEqual(a, b *time.Time) bool {
 	return a.Equal(*b)
 }
 
-// MonitoringNote says, for a run's stateDetails, what of its monitoringConfiguration
-// sparkplane does not do, so that nobody looks for logs that were never sent: there is no
-// CloudWatch to send to, and container logs are not shipped to the logUri (its Spark event
-// logs are). "" when there is nothing to say.
+// MonitoringNote says, for a run's stateDetails, what becomes of its monitoringConfiguration
+// that a user could otherwise look for in vain: there is no CloudWatch to send to, and where
+// its container logs go, or why they are not shipped (Attempt.LogsNote, set when the attempt
+// is planned). "" when there is nothing to say.
 func (r JobRun) MonitoringNote() string {
 	if r.ConfigurationOverrides == nil || r.ConfigurationOverrides.MonitoringConfiguration == nil {
 		return ""
@@ -85,8 +85,8 @@ func (r JobRun) MonitoringNote() string {
 	if m.CloudWatchMonitoringConfiguration != nil {
 		notes = append(notes, "cloudWatchMonitoringConfiguration is ignored: sparkplane sends no logs to CloudWatch")
 	}
-	if m.S3MonitoringConfiguration != nil {
-		notes = append(notes, "driver and executor logs are not shipped to the logUri by this sparkplane version; the Spark event log is written under it")
+	if m.S3MonitoringConfiguration != nil && r.Attempt.LogsNote != "" {
+		notes = append(notes, r.Attempt.LogsNote)
 	}
 	if len(notes) == 0 {
 		return ""

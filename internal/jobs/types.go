@@ -217,6 +217,9 @@ type Attempt struct {
 	// slots; zero when the virtual cluster had no limit or the run is still queued. Retries
 	// keep it: the run holds its slot until it ends.
 	AdmittedAt time.Time `json:"admittedAt,omitzero"`
+	// LogsNote says, for stateDetails, where the attempt's container logs go, or why they are
+	// not shipped to the run's logUri; empty for runs without one.
+	LogsNote string `json:"logsNote,omitempty"`
 }
 
 // UnmarshalJSON reads the typed document, and also the map of strings that servers before the

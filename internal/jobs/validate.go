@@ -246,7 +246,12 @@ func (e *errs) overrides(field string, o *ConfigurationOverrides) {
 	e.cloudWatch(f+".cloudWatchMonitoringConfiguration", m.CloudWatchMonitoringConfiguration)
 	e.s3(f+".s3MonitoringConfiguration", m.S3MonitoringConfiguration)
 	if r := m.ContainerLogRotationConfiguration; r != nil {
-		e.str(f+".containerLogRotationConfiguration.rotationSize", r.RotationSize, true, 3, 12, reRotationSize)
+		e.str(f+".containerLogRotationConfiguration.rotationSize", r.RotationSize, true, 3, 12, nil)
+		if r.RotationSize != "" {
+			if _, err := ParseRotationSize(r.RotationSize); err != nil {
+				e.fail(f+".containerLogRotationConfiguration.rotationSize", "%s", err.Error())
+			}
+		}
 		if r.MaxFilesToKeep < 1 || r.MaxFilesToKeep > 50 {
 			e.fail(f+".containerLogRotationConfiguration.maxFilesToKeep", "must be between 1 and 50, got %d", r.MaxFilesToKeep)
 		}

@@ -55,6 +55,22 @@ func TestValidateInput(t *testing.T) {
 			r.ConfigurationOverrides = &ConfigurationOverrides{MonitoringConfiguration: &MonitoringConfiguration{
 				ContainerLogRotationConfiguration: &ContainerLogRotationConfiguration{RotationSize: "2KB", MaxFilesToKeep: 0}}}
 		}, "configurationOverrides.monitoringConfiguration.containerLogRotationConfiguration.maxFilesToKeep", ""},
+		{"rotation size below 2KB", func(r *JobRun) {
+			r.ConfigurationOverrides = &ConfigurationOverrides{MonitoringConfiguration: &MonitoringConfiguration{
+				ContainerLogRotationConfiguration: &ContainerLogRotationConfiguration{RotationSize: "1.5KB", MaxFilesToKeep: 2}}}
+		}, "configurationOverrides.monitoringConfiguration.containerLogRotationConfiguration.rotationSize", "between 2KB and 2GB"},
+		{"rotation size above 2GB", func(r *JobRun) {
+			r.ConfigurationOverrides = &ConfigurationOverrides{MonitoringConfiguration: &MonitoringConfiguration{
+				ContainerLogRotationConfiguration: &ContainerLogRotationConfiguration{RotationSize: "3GB", MaxFilesToKeep: 2}}}
+		}, "configurationOverrides.monitoringConfiguration.containerLogRotationConfiguration.rotationSize", "between 2KB and 2GB"},
+		{"rotation size without unit", func(r *JobRun) {
+			r.ConfigurationOverrides = &ConfigurationOverrides{MonitoringConfiguration: &MonitoringConfiguration{
+				ContainerLogRotationConfiguration: &ContainerLogRotationConfiguration{RotationSize: "4096", MaxFilesToKeep: 2}}}
+		}, "configurationOverrides.monitoringConfiguration.containerLogRotationConfiguration.rotationSize", "K, M or G"},
+		{"rotation at the bounds", func(r *JobRun) {
+			r.ConfigurationOverrides = &ConfigurationOverrides{MonitoringConfiguration: &MonitoringConfiguration{
+				ContainerLogRotationConfiguration: &ContainerLogRotationConfiguration{RotationSize: "2GB", MaxFilesToKeep: 50}}}
+		}, "", ""},
 		{"unclassified configuration", func(r *JobRun) {
 			r.ConfigurationOverrides = &ConfigurationOverrides{ApplicationConfiguration: []Configuration{{}}}
 		}, "configurationOverrides.applicationConfiguration[0].classification", ""},
@@ -181,5 +197,19 @@ func TestAttemptReadsBothShapes(t *testing.T) {
 	var retrying Attempt
 	if err := json.Unmarshal([]byte(`{"attempt":"3","driverPod":"spark/sp-2-driver"}`), &retrying); err != nil || retrying.Submitted() || retrying.Number != 3 {
 		t.Errorf("a retry the old server had not submitted yet: %+v %v", retrying, err)
+	}
+}
+
+func TestParseRotationSize(t *testing.T) {
+	for in, want := range map[string]int64{"2KB": 2048, "2K": 2048, "1.5MB": 3 << 19, "512Mb": 512 << 20, "2GB": 2 << 30} {
+		got, err := ParseRotationSize(in)
+		if err != nil || got != want {
+			t.Errorf("ParseRotationSize(%q) = %d, %v; want %d", in, got, err, want)
+		}
+	}
+	for _, in := range []string{"", "1KB", "2.1G", "KB", "10 MB", "5TB", "-2KB"} {
+		if _, err := ParseRotationSize(in); err == nil {
+			t.Errorf("ParseRotationSize(%q) accepted", in)
+		}
 	}
 }

@@ -1,19 +1,25 @@
 package server
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/prometheus/client_golang/prometheus"
+	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
@@ -53,6 +59,7 @@ func (s *Server) wireClusters(catalog *release.Catalog, prices *cost.Catalog, re
 	}
 	w := &clusterWork{log: s.log}
 	createNS := map[string]bool{}
+	shipping := logShipping(cfg)
 	for _, p := range cfg.ContainerProviders {
 		rc, err := restConfig(p)
 		if err != nil {
@@ -74,6 +81,12 @@ func (s *Server) wireClusters(catalog *release.Catalog, prices *cost.Catalog, re
 		}
 		s.kube[p.ID] = client
 		createNS[p.ID] = p.CreateNamespaces
+		if shipping.Enabled {
+			if reason := nativeSidecarsMissing(rc); reason != "" {
+				s.log.Warn("container logs of this cluster's job runs will not be shipped", "containerProvider", p.ID, "reason", reason)
+				shipping.Unsupported[p.ID] = reason
+			}
+		}
 		w.providers = append(w.providers, provider{id: p.ID, client: client, lease: lease})
 		w.recorders = append(w.recorders, cost.RecorderOptions{Store: s.Store, Catalog: prices, Cluster: p.ID,
 			Region: cfg.Region, Metrics: costMetrics, Logger: s.log})
@@ -87,7 +100,7 @@ func (s *Server) wireClusters(catalog *release.Catalog, prices *cost.Catalog, re
 	w.controller = controller.Options{
 		Store: s.Service,
 		Planner: &submission.Planner{Releases: catalog, Templates: templates, Defaults: defaults,
-			CreateNamespaces: createNS, EventLogURI: cfg.EventLogURI},
+			CreateNamespaces: createNS, EventLogURI: cfg.EventLogURI, LogShipping: shipping},
 		PendingTimeout: cfg.Controller.PendingTimeout.Duration,
 		DriverTTL:      cfg.Controller.DriverTTL.Duration,
 		Resync:         cfg.Controller.Resync.Duration,
@@ -264,4 +277,57 @@ func s3Client(ctx context.Context, cfg config.Config) (*s3.Client, error) {
 		}
 		o.UsePathStyle = cfg.S3.ForcePathStyle
 	}), nil
+}
+
+// logShipping is the planner's log shipping from the configuration's logShipping.
+func logShipping(cfg config.Config) submission.LogShipping {
+	l := cfg.LogShipping
+	res := submission.DefaultLogShippingResources()
+	if l.CPU != "" {
+		res.Requests[corev1.ResourceCPU] = resource.MustParse(l.CPU)
+	}
+	if l.Memory != "" {
+		m := resource.MustParse(l.Memory)
+		res.Requests[corev1.ResourceMemory] = m
+		m.Add(m)
+		res.Limits[corev1.ResourceMemory] = m
+	}
+	entrypoints := l.Entrypoints
+	if len(entrypoints) == 0 {
+		entrypoints = config.DefaultEntrypoints
+	}
+	return submission.LogShipping{
+		Enabled:           !l.Disabled,
+		Image:             cmp.Or(l.Image, config.DefaultLogShippingImage()),
+		ImagePullPolicy:   corev1.PullPolicy(cmp.Or(l.ImagePullPolicy, string(corev1.PullIfNotPresent))),
+		Entrypoints:       entrypoints,
+		Endpoint:          l.Endpoint,
+		Region:            cmp.Or(l.Region, cfg.Region),
+		PathStyle:         l.ForcePathStyle,
+		CredentialsSecret: l.CredentialsSecret,
+		Resources:         res,
+		Unsupported:       map[string]string{},
+	}
+}
+
+// nativeSidecarsMissing says why a cluster cannot run native sidecar containers (Kubernetes
+// 1.29 turned them on), or "" when it can or cannot be asked now: a cluster that is down at
+// start is assumed current, as the log shipping that needs it runs only once it is up.
+func nativeSidecarsMissing(rc *rest.Config) string {
+	probe := rest.CopyConfig(rc)
+	probe.Timeout = 5 * time.Second
+	dc, err := discovery.NewDiscoveryClientForConfig(probe)
+	if err != nil {
+		return ""
+	}
+	v, err := dc.ServerVersion()
+	if err != nil {
+		return ""
+	}
+	major, _ := strconv.Atoi(strings.TrimRight(v.Major, "+"))
+	minor, _ := strconv.Atoi(strings.TrimRight(v.Minor, "+"))
+	if major > 1 || major == 1 && minor >= 29 {
+		return ""
+	}
+	return fmt.Sprintf("Kubernetes %s has no native sidecar containers (1.29 and later have them), which log shipping needs", v.GitVersion)
 }

@@ -7,8 +7,10 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"sort"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -37,6 +39,8 @@ type podLogs struct {
 	svc *jobs.Service
 	// clients are the Kubernetes clients by container provider id.
 	clients map[string]kubernetes.Interface
+	// shipped reads the logs of pods that are gone from S3, where log shipping put them.
+	shipped shippedLogs
 }
 
 func (l podLogs) Stream(ctx context.Context, run jobs.JobRun, q api.LogQuery, w io.Writer, flush func()) error {
@@ -53,6 +57,9 @@ func (l podLogs) Stream(ctx context.Context, run jobs.JobRun, q api.LogQuery, w 
 	pods := client.CoreV1().Pods(ns)
 	if q.Executor == "" {
 		pod, err := pods.Get(ctx, run.Attempt.DriverPod, metav1.GetOptions{})
+		if bucket, prefix, ok := l.shipped.location(run); ok && apierrors.IsNotFound(err) {
+			return l.shipped.write(ctx, bucket, prefix, run.Attempt.DriverPod, q.Tail, w, "", &sync.Mutex{}, flush)
+		}
 		if err != nil {
 			return podError(err, "driver pod "+ns+"/"+run.Attempt.DriverPod, run.ID)
 		}
@@ -73,13 +80,39 @@ func (l podLogs) Stream(ctx context.Context, run jobs.JobRun, q api.LogQuery, w 
 	if err != nil {
 		return fmt.Errorf("list executor pods of job run %s: %w", run.ID, err)
 	}
-	if len(list.Items) == 0 {
+	// Executors Spark deleted, and every executor once the run is over, are read from S3.
+	var shipped []string
+	bucket, prefix, fromS3 := l.shipped.location(run)
+	if fromS3 {
+		all, err := l.shipped.pods(ctx, bucket, prefix)
+		if err != nil {
+			return err
+		}
+		for _, name := range all {
+			id, isExec := shippedExecutor(name)
+			if !isExec || (q.Executor != api.AllExecutors && id != q.Executor) {
+				continue
+			}
+			if !slices.ContainsFunc(list.Items, func(p corev1.Pod) bool { return p.Name == name }) {
+				shipped = append(shipped, name)
+			}
+		}
+		sort.Slice(shipped, func(i, j int) bool { return shippedExecID(shipped[i]) < shippedExecID(shipped[j]) })
+	}
+	if len(list.Items) == 0 && len(shipped) > 0 && q.Executor != api.AllExecutors {
+		return l.shipped.write(ctx, bucket, prefix, shipped[0], q.Tail, w, "", &sync.Mutex{}, flush)
+	}
+	if len(list.Items) == 0 && len(shipped) == 0 {
 		what := "executor " + q.Executor + " pod"
 		if q.Executor == api.AllExecutors {
 			what = "executor pods"
 		}
-		return fmt.Errorf("the %s of job run %s (attempt %d) do not exist: Spark has not created them yet, or has deleted them; "+
-			"this version of sparkplane does not ship container logs to S3 (docs/design/logs.md): %w", what, run.ID, attempt, jobs.ErrNotFound)
+		where := "the run has no logUri, so their logs were not shipped to S3"
+		if fromS3 {
+			where = "no log of them was shipped under s3://" + bucket + "/" + prefix + " either (the sidecars upload when the pods end)"
+		}
+		return fmt.Errorf("the %s of job run %s (attempt %d) do not exist: Spark has not created them yet, or has deleted them; %s: %w",
+			what, run.ID, attempt, where, jobs.ErrNotFound)
 	}
 	if q.Executor != api.AllExecutors {
 		pod := &list.Items[0]
@@ -90,7 +123,34 @@ func (l podLogs) Stream(ctx context.Context, run jobs.JobRun, q api.LogQuery, w 
 		defer rd.Close()
 		return copyLines(rd, w, "", &sync.Mutex{}, flush)
 	}
+	var mu sync.Mutex
+	for _, name := range shipped {
+		id, _ := shippedExecutor(name)
+		if err := l.shipped.write(ctx, bucket, prefix, name, q.Tail, w, "[exec-"+id+"] ", &mu, flush); err != nil {
+			return err
+		}
+	}
+	if len(list.Items) == 0 && !q.Follow {
+		return nil
+	}
 	return l.allExecutors(ctx, client, run, sel, list.Items, q, w, flush)
+}
+
+// shippedExecutor is the executor id of a shipped pod's name (Spark's "<prefix>-exec-<id>"),
+// or false for the driver.
+func shippedExecutor(name string) (string, bool) {
+	i := strings.LastIndex(name, "-exec-")
+	if i < 0 {
+		return "", false
+	}
+	return name[i+len("-exec-"):], true
+}
+
+// shippedExecID orders shipped executor pods by their numeric id.
+func shippedExecID(name string) int {
+	id, _ := shippedExecutor(name)
+	n, _ := strconv.Atoi(id)
+	return n
 }
 
 // allExecutors streams every executor's log at once, each line prefixed with its executor
@@ -211,7 +271,7 @@ func openLogOnce(ctx context.Context, client kubernetes.Interface, pod *corev1.P
 func podError(err error, what, runID string) error {
 	if apierrors.IsNotFound(err) {
 		return fmt.Errorf("the %s of job run %s is gone (deleted after the run ended, or by Spark), and its log with it: "+
-			"this version of sparkplane does not ship container logs to S3 (docs/design/logs.md): %w", what, runID, jobs.ErrNotFound)
+			"its logs are kept in S3 only for runs with a monitoringConfiguration.s3MonitoringConfiguration.logUri (docs/design/logs.md): %w", what, runID, jobs.ErrNotFound)
 	}
 	return fmt.Errorf("read the log of the %s of job run %s: %w", what, runID, err)
 }

@@ -156,7 +156,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 		TrustPolicies: trustPolicies{svc: s.Service, roles: roles(cfg.ExecutionRoles)},
 		Directory:     s.Directory, Audit: s.Audit, AuditStore: st,
 		SparkUI: sparkUI{&sparkui.Reader{S3: s.s3, EventLogURI: cfg.EventLogURI}},
-		Logs:    podLogs{svc: s.Service, clients: s.kube}})
+		Logs:    podLogs{svc: s.Service, clients: s.kube, shipped: shippedLogs{s3: s.s3}}})
 	if err != nil {
 		return fail(err)
 	}

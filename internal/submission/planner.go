@@ -55,6 +55,8 @@ type Planner struct {
 	// EventLogURI is where event logs of runs with persistentAppUI but no logUri go (an s3://
 	// URI); empty: only runs with a logUri write event logs. See EventLogDir.
 	EventLogURI string
+	// LogShipping ships the container logs of runs with a logUri to S3.
+	LogShipping LogShipping
 }
 
 var _ controller.Planner = (*Planner)(nil)
@@ -94,9 +96,20 @@ func (p *Planner) Plan(ctx context.Context, run jobs.JobRun, vc jobs.VirtualClus
 	if err := checkTemplates(settings.PodPolicy, job); err != nil {
 		return nil, err
 	}
+	logsNote, ship := p.LogShipping.note(run, vc.ContainerProvider.ID)
+	if ship {
+		if err := p.LogShipping.shipExecutorLogs(&job, run); err != nil {
+			return nil, &controller.UserError{Message: fmt.Sprintf("cannot ship the executors' logs to the logUri: %v; no pod was created", err)}
+		}
+	}
 	objs, err := spark.Build(job)
 	if err != nil {
 		return nil, toValidation("jobDriver", err)
+	}
+	if ship {
+		if err := p.LogShipping.shipDriverLogs(objs, run); err != nil {
+			return nil, &controller.UserError{Message: fmt.Sprintf("cannot ship the driver's logs to the logUri: %v; no pod was created", err)}
+		}
 	}
 	if v := append(podpolicy.CheckPod(settings.PodPolicy, &objs.DriverPod.Spec), podpolicy.CheckConf(settings.PodPolicy, job.Conf)...); len(v) > 0 {
 		return nil, &controller.UserError{Message: "the job's Spark configuration breaks the virtual cluster's podPolicy: " + violations(v) +
@@ -108,6 +121,7 @@ func (p *Planner) Plan(ctx context.Context, run jobs.JobRun, vc jobs.VirtualClus
 		ServiceAccount:  job.ServiceAccount,
 		RoleArn:         run.ExecutionRoleArn,
 		Objects:         objs,
+		LogsNote:        logsNote,
 	}, nil
 }
 

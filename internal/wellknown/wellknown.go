@@ -53,3 +53,10 @@ const AnnotationRoleArn = "eks.amazonaws.com/role-arn"
 
 // DriverSelector selects every driver pod of every job run.
 const DriverSelector = LabelJobID + "," + LabelSparkRole + "=" + SparkRoleDriver
+
+// Log shipping (docs/design/logs.md): the native sidecar that ships a pod's Spark output to the
+// run's logUri, and how its termination message starts when it could not.
+const (
+	LogShipperContainer      = "sparkplane-log-shipper"
+	LogShippingFailurePrefix = "logs could not be shipped"
+)

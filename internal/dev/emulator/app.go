@@ -10,11 +10,33 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/sparkplane/sparkplane/internal/dev/sparksim"
+	"github.com/sparkplane/sparkplane/internal/release"
 	"github.com/sparkplane/sparkplane/internal/wellknown"
 )
 
 // reImageVersion finds a Spark version in an image tag (apache/spark:3.5.1-scala...).
 var reImageVersion = regexp.MustCompile(`:v?(\d+\.\d+\.\d+)`)
+
+// reEMRTag finds an EMR release in an image tag (eks-spark-benchmark:emr6.5,
+// spark:emr-6.15.0-latest): such images run that release's Spark.
+var reEMRTag = regexp.MustCompile(`:emr-?(\d+)\.(\d+)(?:\.(\d+))?`)
+
+// emrSparkVersion is the Spark version of the EMR release an image's tag names, or "".
+func emrSparkVersion(image string) string {
+	m := reEMRTag.FindStringSubmatch(image)
+	if m == nil {
+		return ""
+	}
+	patch := m[3]
+	if patch == "" {
+		patch = "0"
+	}
+	rel, err := release.Default().Lookup("emr-" + m[1] + "." + m[2] + "." + patch)
+	if err != nil {
+		return ""
+	}
+	return rel.SparkVersion
+}
 
 // reVersion is a Spark version as the spark-version label carries it.
 var reVersion = regexp.MustCompile(`^\d+\.\d+\.\d+$`)
@@ -113,11 +135,14 @@ func buildApp(driver *corev1.Pod, conf Conf, r run) sparksim.App {
 		}
 	}
 	// The driver's spark-version label (Spark 3.3 and later) is the version; older drivers
-	// have only their image's tag to go by.
+	// have only their image's tag to go by: a Spark version, or an EMR release whose Spark
+	// the image carries.
 	if v := driver.Labels[wellknown.LabelSparkVersion]; reVersion.MatchString(v) {
 		app.SparkVersion = v
 	} else if m := reImageVersion.FindStringSubmatch(conf.get("spark.kubernetes.container.image", image)); m != nil {
 		app.SparkVersion = m[1]
+	} else if v := emrSparkVersion(conf.get("spark.kubernetes.container.image", image)); v != "" {
+		app.SparkVersion = v
 	}
 	if r.code != 0 {
 		app.Exception = "org.apache.spark.SparkException: simulated failure: the driver exits with code " + strconv.Itoa(r.code)

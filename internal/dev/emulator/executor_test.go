@@ -260,3 +260,20 @@ func envOf(c corev1.Container, name string) string {
 	}
 	return ""
 }
+
+// TestEMRImageSparkVersion: a driver older than Spark 3.3 has no spark-version label, and
+// an EMR-based image (the seed's eks-spark-benchmark:emr6.5) carries that release's Spark, so
+// the simulated driver says the Spark version the job would really run.
+func TestEMRImageSparkVersion(t *testing.T) {
+	for image, want := range map[string]string{
+		"000000000000.dkr.ecr.us-east-1.amazonaws.com/eks-spark-benchmark:emr6.5": "3.1.2",
+		"public.ecr.aws/emr-on-eks/spark/emr-6.15.0:latest":                       "",
+		"registry.example:5000/spark:emr-7.2.0-latest":                            "3.5.1",
+		"apache/spark:3.5.1":   "",
+		"example/spark:emr9.9": "",
+	} {
+		if got := emrSparkVersion(image); got != want {
+			t.Errorf("emrSparkVersion(%q) = %q, want %q", image, got, want)
+		}
+	}
+}

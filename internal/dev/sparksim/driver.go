@@ -77,7 +77,10 @@ func (p *plan) driverLog() []Line {
 	if n == 0 {
 		p.driverBlockManager(&b)
 	}
-	b.info(p.at(bootEventLog), "SingleEventLogFileWriter", "Logging events to %s/%s.inprogress", strings.TrimSuffix(a.EventLogDir, "/"), p.eventLogName())
+	if strings.EqualFold(strings.TrimSpace(a.Conf["spark.eventLog.enabled"]), "true") {
+		// Spark logs where it writes the event log only when it writes one.
+		b.info(p.at(bootEventLog), "SingleEventLogFileWriter", "Logging events to %s/%s.inprogress", strings.TrimSuffix(a.EventLogDir, "/"), p.eventLogName())
+	}
 
 	for _, e := range p.execs {
 		profile := ""

@@ -371,7 +371,12 @@ func checkFormat(t *testing.T, name string, lines []Line) {
 }
 
 func TestDriverLog(t *testing.T) {
-	s := simulate(t, succeededApp())
+	app := succeededApp()
+	if strings.Contains(text(simulate(t, app).Driver()), "Logging events to") {
+		t.Error("the driver log says where it logs events with spark.eventLog.enabled unset")
+	}
+	app.Conf = map[string]string{"spark.eventLog.enabled": "true"}
+	s := simulate(t, app)
 	a := s.App()
 	lines := s.Driver()
 	checkFormat(t, "driver", lines)
@@ -704,6 +709,7 @@ func TestEnvironment(t *testing.T) {
 		"spark.kubernetes.namespace":               "team-a",
 		"spark.app.name":                           "submitted name",
 		"spark.kubernetes.authenticate.oauthToken": "tok",
+		"spark.eventLog.enabled":                   "true",
 	}
 	a.EventLogDir = "s3a://logs/spark-events/"
 	s := simulate(t, a)

@@ -15,6 +15,7 @@ const (
 	KwokVersion      = "v0.8.0"
 	VersitygwVersion = "v1.8.0"
 	KarpenterVersion = "v1.14.1"
+	HelmVersion      = "v3.22.0"
 )
 
 // BuildHint is the command that fills the cache; every "missing" error names it.
@@ -110,4 +111,24 @@ func (e *MissingError) Error() string {
 func IsMissing(err error) bool {
 	var m *MissingError
 	return errors.As(err, &m)
+}
+
+// Helm returns the path of the cached helm binary, which renders and lints the chart in
+// deploy/helm, or a MissingError naming the command that builds it. It is apart from Locate
+// because only the chart's tests and make manifests need it, not every cluster test.
+func Helm() (string, error) {
+	dir, err := Dir()
+	if err != nil {
+		return "", err
+	}
+	return HelmIn(dir)
+}
+
+// HelmIn is Helm for an explicit cache root.
+func HelmIn(dir string) (string, error) {
+	p := filepath.Join(dir, "helm-"+HelmVersion, "helm")
+	if _, err := os.Stat(p); err != nil {
+		return "", &MissingError{Dir: dir, Paths: []string{p}}
+	}
+	return p, nil
 }

@@ -18,6 +18,7 @@ func TestVersionsMatchToolsScript(t *testing.T) {
 	for name, want := range map[string]string{
 		"KUBE_VERSION": KubeVersion, "ETCD_VERSION": EtcdVersion, "KWOK_VERSION": KwokVersion,
 		"VERSITYGW_VERSION": VersitygwVersion, "KARPENTER_VERSION": KarpenterVersion,
+		"HELM_VERSION": HelmVersion,
 	} {
 		m := regexp.MustCompile(`(?m)^` + name + `=(\S+)$`).FindSubmatch(raw)
 		if m == nil {
@@ -88,5 +89,22 @@ func TestDirHonoursOverride(t *testing.T) {
 	t.Setenv("XDG_CACHE_HOME", "/tmp/xdg")
 	if d, err := Dir(); err != nil || d != "/tmp/xdg/sparkplane" {
 		t.Fatalf("Dir() = %q, %v", d, err)
+	}
+}
+
+func TestHelmIn(t *testing.T) {
+	dir := t.TempDir()
+	if _, err := HelmIn(dir); !IsMissing(err) || !strings.Contains(err.Error(), "make tools") {
+		t.Fatalf("HelmIn(empty) error = %v, want a MissingError saying make tools", err)
+	}
+	p := filepath.Join(dir, "helm-"+HelmVersion, "helm")
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(p, nil, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := HelmIn(dir); err != nil || got != p {
+		t.Fatalf("HelmIn = %q, %v, want %q", got, err, p)
 	}
 }
