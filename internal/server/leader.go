@@ -72,6 +72,10 @@ func (s *Server) lead(ctx context.Context) error {
 	errs := make([]error, len(runnables))
 	for i, run := range runnables {
 		wg.Go(func() {
+			// Each returns only when the term ends; one that stops early ends the term, so
+			// that a leader never goes on without its controller (the election then lets
+			// another replica, or this one again, start a new term).
+			defer stop()
 			if err := run(ctx); err != nil {
 				s.log.Error("runnable stopped", "err", err)
 				errs[i] = err
