@@ -6,13 +6,18 @@
 package main
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"log/slog"
+	"net"
+	"net/http"
 	"os"
 	"os/signal"
 	"path/filepath"
 	"syscall"
 	"text/tabwriter"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
@@ -52,18 +57,62 @@ func main() {
 		}
 		return &sandbox.Sandbox{Dir: dir, Self: self, Server: server, Out: os.Stdout}, nil
 	}
-	cmd.AddCommand(&cobra.Command{
+	var store string
+	var replicas int
+	up := &cobra.Command{
 		Use:   "up",
 		Short: "Start every part of the sandbox that does not run yet, and print how to use it",
-		Args:  cobra.NoArgs,
+		Long: "Start every part of the sandbox that does not run yet, and print how to use it.\n\n" +
+			"--store postgres --replicas N runs a PostgreSQL server (Debian's postgresql-15, installed by\n" +
+			"hack/postgres.sh when missing) and N sparkplane servers on it behind one endpoint (a round-robin\n" +
+			"proxy that skips a replica that refuses connections); one of them leads, by a Lease on the cluster.\n" +
+			"Without the flags, up keeps what the sandbox ran with before, else SQLite and one server.",
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			s, err := sb()
 			if err != nil {
 				return err
 			}
+			s.Store, s.Replicas = store, replicas
 			return s.Up(cmd.Context())
 		},
-	}, &cobra.Command{
+	}
+	up.Flags().StringVar(&store, "store", "", "sqlite (one server) or postgres (several replicas)")
+	up.Flags().IntVar(&replicas, "replicas", 0, "sparkplane servers behind the sandbox's endpoint (postgres only; default 2 with postgres)")
+	var listen string
+	var backends []string
+	proxy := &cobra.Command{
+		Use:   "proxy",
+		Short: "Serve one endpoint in front of several sparkplane replicas, round-robin (up starts it)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			p, err := sandbox.NewProxy(backends)
+			if err != nil {
+				return err
+			}
+			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			ln, err := net.Listen("tcp", listen)
+			if err != nil {
+				return err
+			}
+			srv := &http.Server{Handler: p, ReadHeaderTimeout: 10 * time.Second}
+			go func() {
+				<-ctx.Done()
+				sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+				defer cancel()
+				_ = srv.Shutdown(sctx)
+			}()
+			fmt.Fprintf(os.Stderr, "proxy on %s over %v\n", ln.Addr(), backends)
+			if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+				return err
+			}
+			return nil
+		},
+	}
+	proxy.Flags().StringVar(&listen, "listen", "127.0.0.1:8790", "address to serve on")
+	proxy.Flags().StringArrayVar(&backends, "backend", nil, "a replica's URL, http://host:port (repeat for each)")
+	cmd.AddCommand(up, proxy, &cobra.Command{
 		Use:   "down",
 		Short: "Stop every process `sandbox up` started and delete the cluster",
 		Args:  cobra.NoArgs,

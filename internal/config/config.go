@@ -38,6 +38,8 @@ type Config struct {
 	ContainerProviders []ContainerProvider `json:"containerProviders,omitempty"`
 	// Controller tunes the lifecycle controller that runs job runs on the container providers.
 	Controller Controller `json:"controller,omitempty"`
+	// LeaderElection makes one of several replicas run the controller and the cost recorders.
+	LeaderElection LeaderElection `json:"leaderElection,omitempty"`
 	// S3 is the object store s3:// pod templates are read from.
 	S3 S3 `json:"s3,omitempty"`
 	// PodTemplateDirs are the server-side directories file:// pod templates may come from;
@@ -317,6 +319,8 @@ func (c Config) Validate() error {
 		seen[p.ID] = true
 	}
 	errs = append(errs, c.validateJobs()...)
+	errs = append(errs, c.validateDatabase()...)
+	errs = append(errs, c.validateLeaderElection()...)
 	if c.DefaultSettings != nil {
 		if err := c.DefaultSettings.Validate(); err != nil {
 			bad("defaultSettings", "%v", strings.TrimPrefix(err.Error(), "settings."))

@@ -71,6 +71,21 @@ func TestLoadPrecedenceAndValidation(t *testing.T) {
 		{"relative template dir", nil, map[string]string{"SPARKPLANE_CONFIG": writeFile(t, "podTemplateDirs: [templates]\n")}, nil, "podTemplateDirs[0]"},
 		{"defaults without clusters", nil, map[string]string{"SPARKPLANE_CONFIG": writeFile(t, "jobDefaults: [{sparkConf: {spark.a: b}}]\n")}, nil, "jobDefaults[0].virtualClusters"},
 		{"defaults with a non-spark key", nil, map[string]string{"SPARKPLANE_CONFIG": writeFile(t, "jobDefaults: [{virtualClusters: ['*'], sparkConf: {a: b}}]\n")}, nil, "jobDefaults[0].sparkConf"},
+		{"database with another scheme", nil, map[string]string{"SPARKPLANE_DATABASE": "postgress://u@db/sparkplane"}, nil, "config database: must be a postgres:// URL or the path of a SQLite file, got a postgress:// URL"},
+		{"database as key=value", nil, map[string]string{"SPARKPLANE_DATABASE": "host=db dbname=sparkplane"}, nil, "config database: key=value connection strings are not accepted"},
+		{"database as postgresql URL", nil, map[string]string{"SPARKPLANE_DATABASE": "postgresql://u@db/sparkplane"}, func(c Config) bool { return c.Database == "postgresql://u@db/sparkplane" }, ""},
+		{"leader election settings", nil, map[string]string{"SPARKPLANE_CONFIG": writeFile(t, "leaderElection: {enabled: true, namespace: ops, name: sp.lease, leaseDuration: 20s, renewDeadline: 15s, retryPeriod: 3s}\ncontainerProviders: [{id: c}]\n")},
+			func(c Config) bool {
+				l := c.LeaderElection
+				return *l.Enabled && l.Namespace == "ops" && l.Name == "sp.lease" && l.LeaseDuration.Seconds() == 20 && l.RenewDeadline.Seconds() == 15 && l.RetryPeriod.Seconds() == 3
+			}, ""},
+		{"renew deadline not below the lease", nil, map[string]string{"SPARKPLANE_CONFIG": writeFile(t, "leaderElection: {renewDeadline: 10s}\n")}, nil, "config leaderElection.renewDeadline: must be shorter than leaderElection.leaseDuration (10s), got 10s"},
+		{"retry period too long", nil, map[string]string{"SPARKPLANE_CONFIG": writeFile(t, "leaderElection: {retryPeriod: 6s}\n")}, nil, "config leaderElection.retryPeriod: must be shorter than leaderElection.renewDeadline (7s)"},
+		{"retry period too short", nil, map[string]string{"SPARKPLANE_CONFIG": writeFile(t, "leaderElection: {retryPeriod: 10ms}\n")}, nil, "config leaderElection.retryPeriod: must be at least 100ms"},
+		{"negative lease", nil, map[string]string{"SPARKPLANE_CONFIG": writeFile(t, "leaderElection: {leaseDuration: -1s}\n")}, nil, "config leaderElection.leaseDuration: must not be negative"},
+		{"bad lease namespace", nil, map[string]string{"SPARKPLANE_CONFIG": writeFile(t, "leaderElection: {namespace: Ops_1}\n")}, nil, "config leaderElection.namespace"},
+		{"bad lease name", nil, map[string]string{"SPARKPLANE_CONFIG": writeFile(t, "leaderElection: {name: 'a/b'}\n")}, nil, "config leaderElection.name"},
+		{"leader election without a cluster", nil, map[string]string{"SPARKPLANE_CONFIG": writeFile(t, "leaderElection: {enabled: true}\n")}, nil, "config leaderElection.enabled: needs a container provider"},
 		{"defaults with a bare template path", nil, map[string]string{"SPARKPLANE_CONFIG": writeFile(t, "jobDefaults: [{virtualClusters: ['*'], driverPodTemplate: driver.yaml}]\n")}, nil, "jobDefaults[0].driverPodTemplate"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -119,5 +134,31 @@ func TestEnsureCredentialsGeneratesOnce(t *testing.T) {
 	}
 	if s := keys2[0].String(); strings.Contains(s, gen.SecretAccessKey) {
 		t.Fatal("Credential.String leaks the secret")
+	}
+}
+
+// TestLeaderElectionOn pins when a server takes part in leader election.
+func TestLeaderElectionOn(t *testing.T) {
+	on, off := true, false
+	cluster := []ContainerProvider{{ID: "c"}}
+	for _, tc := range []struct {
+		name string
+		cfg  Config
+		want bool
+	}{
+		{"SQLite", Config{Database: "/var/lib/sparkplane/sparkplane.db", ContainerProviders: cluster}, false},
+		{"PostgreSQL", Config{Database: "postgres://u@h/db", ContainerProviders: cluster}, true},
+		{"PostgreSQL, turned off", Config{Database: "postgres://u@h/db", ContainerProviders: cluster, LeaderElection: LeaderElection{Enabled: &off}}, false},
+		{"SQLite, turned on", Config{Database: "/x.db", ContainerProviders: cluster, LeaderElection: LeaderElection{Enabled: &on}}, true},
+		{"no cluster", Config{Database: "postgres://u@h/db"}, false},
+		{"controller disabled", Config{Database: "postgres://u@h/db", ContainerProviders: cluster, Controller: Controller{Disabled: true}}, false},
+	} {
+		if got := tc.cfg.LeaderElectionOn(); got != tc.want {
+			t.Errorf("%s: LeaderElectionOn() = %v, want %v", tc.name, got, tc.want)
+		}
+	}
+	d := LeaderElection{}.WithDefaults()
+	if d.Name != "sparkplane" || d.LeaseDuration.Duration != DefaultLeaseDuration || d.RenewDeadline.Duration != DefaultRenewDeadline || d.RetryPeriod.Duration != DefaultRetryPeriod {
+		t.Errorf("defaults: %+v", d)
 	}
 }

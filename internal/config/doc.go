@@ -11,8 +11,9 @@
 //
 //	listen: 127.0.0.1:8790          # host:port; flag --listen, env SPARKPLANE_LISTEN
 //	dataDir: /var/lib/sparkplane    # flag --data-dir, env SPARKPLANE_DATA_DIR
-//	database: /var/lib/sparkplane/sparkplane.db  # SQLite file (default <dataDir>/sparkplane.db), or a
-//	                                             # postgres:// URL (PostgreSQL 15+; pass secrets via SPARKPLANE_DATABASE)
+//	database: /var/lib/sparkplane/sparkplane.db  # SQLite file (default <dataDir>/sparkplane.db; one server
+//	                                             # process at a time), or a postgres:// URL (PostgreSQL 15+,
+//	                                             # several replicas; pass secrets via SPARKPLANE_DATABASE)
 //	region: us-east-1               # flag --region, env SPARKPLANE_REGION; SigV4 scope and ARNs
 //	accountId: "000000000000"       # 12 digits; flag --account-id, env SPARKPLANE_ACCOUNT_ID
 //	releaseCatalog: ""              # optional catalog file; default: the built-in catalog
@@ -44,6 +45,13 @@
 //	  kubeTimeout: 10s              # one reconcile's Kubernetes calls; past it the run says it waits for Kubernetes
 //	  workers: 32                   # job runs reconciled at once
 //	  disabled: false               # serve the API only; job runs stay PENDING
+//	leaderElection:                 # which replica runs the controller and cost recorders
+//	  enabled: true                 # default: on with PostgreSQL, off with SQLite (one replica)
+//	  namespace: sparkplane         # holds the Lease; default POD_NAMESPACE, else "default"
+//	  name: sparkplane              # the Lease (coordination.k8s.io/v1) on the first container provider's cluster
+//	  leaseDuration: 10s            # a dead leader is replaced this long after its last renewal (+ up to 2.2 retryPeriods)
+//	  renewDeadline: 7s             # a leader that cannot renew this long stops; must be < leaseDuration
+//	  retryPeriod: 1s               # renewals and tries to take the Lease; must be < renewDeadline/1.2
 //	s3:                             # where s3:// pod templates are read
 //	  endpoint: http://127.0.0.1:7070   # empty: AWS S3
 //	  region: us-east-1             # default: the server's region

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"strconv"
 	"strings"
@@ -32,11 +33,11 @@ import (
 	"github.com/sparkplane/sparkplane/internal/wellknown"
 )
 
-// wireClusters builds, for every configured container provider, a Kubernetes client, the
-// shared informers of its job pods and nodes, and its cost recorder, then the lifecycle
-// controller over all of them. It does nothing when no provider is configured or the
-// controller is disabled (job runs then stay PENDING).
-func (s *Server) wireClusters(ctx context.Context, catalog *release.Catalog, prices *cost.Catalog, reg prometheus.Registerer) error {
+// wireClusters builds, for every configured container provider, a Kubernetes client, and
+// what the leader runs on them (clusterWork): per term, the shared informers of its job pods
+// and nodes, its cost recorder, and the lifecycle controller over all of them. It does nothing
+// when no provider is configured or the controller is disabled (job runs then stay PENDING).
+func (s *Server) wireClusters(catalog *release.Catalog, prices *cost.Catalog, reg prometheus.Registerer) error {
 	cfg := s.Config
 	if cfg.Controller.Disabled || len(cfg.ContainerProviders) == 0 {
 		return nil
@@ -56,7 +57,7 @@ func (s *Server) wireClusters(ctx context.Context, catalog *release.Catalog, pri
 	if err := reg.Register(requests); err != nil {
 		return err
 	}
-	clusters := map[string]controller.Cluster{}
+	w := &clusterWork{log: s.log}
 	createNS := map[string]bool{}
 	shipping := logShipping(cfg)
 	for _, p := range cfg.ContainerProviders {
@@ -64,20 +65,17 @@ func (s *Server) wireClusters(ctx context.Context, catalog *release.Catalog, pri
 		if err != nil {
 			return fmt.Errorf("container provider %s: %w", p.ID, err)
 		}
-		rc.Wrap(countRequests(requests.MustCurryWith(prometheus.Labels{"cluster": p.ID})))
+		count := countRequests(requests.MustCurryWith(prometheus.Labels{"cluster": p.ID}))
+		// The Lease gets a client of its own: its renewals must not queue behind a burst of
+		// job objects in the shared client's rate limiter.
+		lease := rest.CopyConfig(rc)
+		lease.QPS, lease.Burst = 5, 10
+		lease.Wrap(count)
+		rc.Wrap(count)
 		client, err := kubernetes.NewForConfig(rc)
 		if err != nil {
 			return fmt.Errorf("container provider %s: %w", p.ID, err)
 		}
-		// One watch on every job pod (drivers and executors), trimmed to what the controller
-		// and the cost recorder read, and one on nodes for their prices.
-		pods := informers.NewSharedInformerFactoryWithOptions(client, 0,
-			informers.WithTweakListOptions(func(o *metav1.ListOptions) { o.LabelSelector = wellknown.LabelJobID }),
-			informers.WithTransform(controller.TrimPod))
-		nodes := informers.NewSharedInformerFactory(client, 0)
-		s.factories = append(s.factories, pods, nodes)
-		podInformer, nodeInformer := pods.Core().V1().Pods(), nodes.Core().V1().Nodes()
-		clusters[p.ID] = controller.Cluster{Client: client, Pods: podInformer}
 		if s.kube == nil {
 			s.kube = map[string]kubernetes.Interface{}
 		}
@@ -89,12 +87,9 @@ func (s *Server) wireClusters(ctx context.Context, catalog *release.Catalog, pri
 				shipping.Unsupported[p.ID] = reason
 			}
 		}
-		rec, err := cost.NewRecorder(cost.RecorderOptions{Store: s.Store, Catalog: prices, Cluster: p.ID,
-			Region: cfg.Region, Metrics: costMetrics, Logger: s.log, Pods: podInformer, Nodes: nodeInformer})
-		if err != nil {
-			return fmt.Errorf("container provider %s: %w", p.ID, err)
-		}
-		s.Recorders = append(s.Recorders, rec)
+		w.providers = append(w.providers, provider{id: p.ID, client: client, lease: lease})
+		w.recorders = append(w.recorders, cost.RecorderOptions{Store: s.Store, Catalog: prices, Cluster: p.ID,
+			Region: cfg.Region, Metrics: costMetrics, Logger: s.log})
 	}
 	templates := &submission.Templates{AllowedDirs: cfg.PodTemplateDirs, S3: s.s3}
 	defaults := make([]submission.Defaults, len(cfg.JobDefaults))
@@ -102,9 +97,8 @@ func (s *Server) wireClusters(ctx context.Context, catalog *release.Catalog, pri
 		defaults[i] = submission.Defaults{VirtualClusters: d.VirtualClusters, SparkConf: d.SparkConf,
 			DriverPodTemplate: d.DriverPodTemplate, ExecutorPodTemplate: d.ExecutorPodTemplate}
 	}
-	s.Controller, err = controller.New(controller.Options{
-		Store:    s.Service,
-		Clusters: clusters,
+	w.controller = controller.Options{
+		Store: s.Service,
 		Planner: &submission.Planner{Releases: catalog, Templates: templates, Defaults: defaults,
 			CreateNamespaces: createNS, EventLogURI: cfg.EventLogURI, LogShipping: shipping},
 		PendingTimeout: cfg.Controller.PendingTimeout.Duration,
@@ -114,8 +108,69 @@ func (s *Server) wireClusters(ctx context.Context, catalog *release.Catalog, pri
 		KubeTimeout:    cfg.Controller.KubeTimeout.Duration,
 		Metrics:        ctlMetrics,
 		Logger:         s.log,
-	})
-	return err
+	}
+	s.work = w
+	return nil
+}
+
+// clusterWork is what the leader runs on the container providers, built once from the
+// configuration and started anew for every term of leadership (newTerm): a term starts from
+// the store and fresh informers, with nothing in memory from an earlier term or replica.
+type clusterWork struct {
+	providers []provider
+	// recorders are the options of each provider's cost recorder, without its informers.
+	recorders []cost.RecorderOptions
+	// controller are the controller's options, without its clusters.
+	controller controller.Options
+	log        *slog.Logger
+}
+
+// provider is one container provider's client, and the configuration of the client that
+// holds the Lease when the provider is the first.
+type provider struct {
+	id     string
+	client kubernetes.Interface
+	lease  *rest.Config
+}
+
+// term is one term of leadership: the informers, controller and cost recorders it runs.
+type term struct {
+	factories  []informers.SharedInformerFactory
+	controller *controller.Controller
+	recorders  []*cost.Recorder
+}
+
+// newTerm builds, for every provider, one watch on every job pod (drivers and executors),
+// trimmed to what the controller and the cost recorder read, and one on nodes for their
+// prices; the provider's cost recorder on both; and the controller over all providers.
+// Nothing runs until the caller starts the factories and runs the rest.
+func (w *clusterWork) newTerm() (*term, error) {
+	t := &term{}
+	clusters := map[string]controller.Cluster{}
+	for i, p := range w.providers {
+		pods := informers.NewSharedInformerFactoryWithOptions(p.client, 0,
+			informers.WithTweakListOptions(func(o *metav1.ListOptions) { o.LabelSelector = wellknown.LabelJobID }),
+			informers.WithTransform(controller.TrimPod))
+		nodes := informers.NewSharedInformerFactory(p.client, 0)
+		t.factories = append(t.factories, pods, nodes)
+		podInformer, nodeInformer := pods.Core().V1().Pods(), nodes.Core().V1().Nodes()
+		clusters[p.id] = controller.Cluster{Client: p.client, Pods: podInformer}
+		opts := w.recorders[i]
+		opts.Pods, opts.Nodes = podInformer, nodeInformer
+		rec, err := cost.NewRecorder(opts)
+		if err != nil {
+			return nil, fmt.Errorf("container provider %s: %w", p.id, err)
+		}
+		t.recorders = append(t.recorders, rec)
+	}
+	opts := w.controller
+	opts.Clusters = clusters
+	ctl, err := controller.New(opts)
+	if err != nil {
+		return nil, err
+	}
+	t.controller = ctl
+	return t, nil
 }
 
 // restConfig loads a provider's kubeconfig (or the in-cluster service account when none is

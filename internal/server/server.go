@@ -12,19 +12,18 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
-	"k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/sparkplane/sparkplane/internal/access"
 	"github.com/sparkplane/sparkplane/internal/api"
 	"github.com/sparkplane/sparkplane/internal/audit"
 	"github.com/sparkplane/sparkplane/internal/config"
-	"github.com/sparkplane/sparkplane/internal/controller"
 	"github.com/sparkplane/sparkplane/internal/cost"
 	"github.com/sparkplane/sparkplane/internal/jobs"
 	"github.com/sparkplane/sparkplane/internal/release"
@@ -44,11 +43,6 @@ type Server struct {
 	// Generated is the access key created on this start because none existed; the caller
 	// prints it once. It is nil on every later start.
 	Generated *config.Credential
-	// Controller runs the accepted job runs on the container providers; nil when none is
-	// configured or it is disabled (job runs then stay PENDING).
-	Controller *controller.Controller
-	// Recorders record what each cluster's job pods held, one per container provider.
-	Recorders []*cost.Recorder
 	// Cost reports what job runs and virtual clusters cost, from the recorders' records.
 	Cost *cost.Reporter
 	// Registry holds every metric of this server; /metrics serves it.
@@ -58,11 +52,25 @@ type Server struct {
 	// Audit records every call.
 	Audit *audit.Log
 
-	factories []informers.SharedInformerFactory
 	// kube holds each container provider's client, by id, for the logs route.
 	kube map[string]kubernetes.Interface
 	log  *slog.Logger
 	s3   *s3.Client
+	// work is what the leader runs on the container providers: the lifecycle controller,
+	// which runs the accepted job runs, and a cost recorder per provider; nil when no provider
+	// is configured or the controller is disabled (job runs then stay PENDING).
+	work *clusterWork
+	// election decides which replica runs work; nil when this server runs it without one.
+	election *election
+	// leading is the term this replica runs while it leads, else nil.
+	leading atomic.Pointer[term]
+	// ready is closed once the controller of this replica's first term has synced.
+	ready     chan struct{}
+	readyOnce sync.Once
+	// signals tells the leader about job runs this replica changed, when the store is shared
+	// (PostgreSQL); nil on SQLite.
+	signals *signaller
+	leader  leaderMetrics
 }
 
 // New opens the store (creating the data directory) and wires every part. Nothing runs until
@@ -99,22 +107,21 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{Config: cfg, Store: st, Generated: generated, Registry: reg, log: log}
+	s := &Server{Config: cfg, Store: st, Generated: generated, Registry: reg, log: log, ready: make(chan struct{})}
 	fail := func(err error) (*Server, error) {
 		_ = st.Close() // the error that stopped the start is the one to report
 		return nil, err
 	}
-	// The controller is told about new and cancelled job runs; it is created after the
-	// service it reads from, so the hook forwards through the field.
+	if s.leader, err = newLeaderMetrics(reg); err != nil {
+		return fail(err)
+	}
+	// The controller is told about new and cancelled job runs: the one of this replica's
+	// term when it leads, else the leader through the store (jobRunChanged).
 	s.Service, err = jobs.NewService(st, jobs.Config{
 		Region: cfg.Region, AccountID: cfg.AccountID, Releases: catalog,
 		Roles: roles(cfg.ExecutionRoles), ContainerProviders: providers(cfg.ContainerProviders), Logger: log,
 		CheckJob: submission.Check, DefaultSettings: defaultSettings(cfg),
-		Notify: func(id string) {
-			if s.Controller != nil {
-				s.Controller.Enqueue(id)
-			}
-		},
+		Notify: s.jobRunChanged,
 	})
 	if err != nil {
 		return fail(err)
@@ -122,8 +129,16 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 	if s.s3, err = s3Client(ctx, cfg); err != nil {
 		return fail(err)
 	}
-	if err := s.wireClusters(ctx, catalog, prices, reg); err != nil {
+	if err := s.wireClusters(catalog, prices, reg); err != nil {
 		return fail(err)
+	}
+	if sig, ok := st.(jobRunSignals); ok {
+		s.signals = newSignaller(sig, log)
+	}
+	if s.work != nil && cfg.LeaderElectionOn() {
+		if s.election, err = newElection(ctx, cfg, s.work.providers[0], log); err != nil {
+			return fail(err)
+		}
 	}
 	sealer, err := secretsSealer(cfg)
 	if err != nil {
@@ -149,9 +164,10 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 	return s, nil
 }
 
-// Run serves the API on ln and runs the controller and the cost recorders until ctx ends,
-// then stops them all: the HTTP server gets up to 10 s for requests in flight. An HTTP server
-// that fails stops the others too.
+// Run serves the API on ln and, while this replica leads (always, without leader election),
+// runs the controller and the cost recorders until ctx ends, then stops them all: the HTTP
+// server gets up to 10 s for requests in flight. An HTTP server that fails stops the others
+// too.
 func (s *Server) Run(ctx context.Context, ln net.Listener) error {
 	ctx, stop := context.WithCancel(ctx)
 	defer stop()
@@ -167,35 +183,27 @@ func (s *Server) Run(ctx context.Context, ln net.Listener) error {
 		stopAudit()
 		<-auditDone
 	}()
-	var runnables []func(context.Context) error
-	if s.Controller != nil {
-		runnables = append(runnables, s.Controller.Run)
-	}
-	for _, r := range s.Recorders {
-		runnables = append(runnables, r.Run)
-	}
-	for _, f := range s.factories {
-		f.Start(ctx.Done())
-	}
 	var wg sync.WaitGroup
-	errs := make([]error, len(runnables))
-	for i, run := range runnables {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if err := run(ctx); err != nil {
-				s.log.Error("runnable stopped", "err", err)
-				errs[i] = err
+	var workErr error
+	if s.signals != nil {
+		wg.Go(func() { s.signals.run(ctx) })
+	}
+	if s.work != nil {
+		wg.Go(func() {
+			if s.election != nil {
+				workErr = s.election.run(ctx, s.lead)
+			} else {
+				workErr = s.lead(ctx)
 			}
-		}()
+			if workErr != nil {
+				s.log.Error("controller stopped", "err", workErr)
+			}
+		})
 	}
 	err := s.serveHTTP(ctx, ln)
 	stop()
 	wg.Wait()
-	for _, f := range s.factories {
-		f.Shutdown()
-	}
-	return errors.Join(append(errs, err)...)
+	return errors.Join(workErr, err)
 }
 
 // serveHTTP answers requests on ln until ctx ends, then shuts down gracefully.

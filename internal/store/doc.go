@@ -10,7 +10,9 @@
 // transaction (group commit): each caller still gets its own result, and one fsync is shared
 // by many StartJobRun calls. Each write runs in its own savepoint, so one failing write does
 // not undo the others. Reads use a separate pool of connections and never wait for the
-// writer.
+// writer. That writer must be the database's only one: Open holds an exclusive flock on
+// <path>.lock until Close, and refuses a second opener (another server process, a second
+// replica) with the pid that holds it.
 //
 // PostgreSQL uses pgx's connection pool (size it with pool_max_conns in the URL). Every write
 // is its own transaction, committed when its call returns (so durable as long as the server
@@ -20,7 +22,9 @@
 // (INSERT ... ON CONFLICT DO NOTHING), so exactly one stores a resource and the others return
 // it. A write, once it holds a connection, is not interrupted when its caller gives up, so
 // the caller learns whether it committed. Give sparkplane a database (or a schema, through
-// search_path) of its own.
+// search_path) of its own. Replicas tell the one that runs the controller about job runs they
+// accepted through NOTIFY on channel sparkplane_job_runs (NotifyJobRuns, ListenJobRuns): a
+// hint that hastens the controller, never the record of the run.
 //
 // Both keep each resource as its JSON document beside the columns queries filter and sort on,
 // list newest first with keyset pagination on (created_at, id), and hand out the same opaque

@@ -296,3 +296,54 @@ func TestJSONRoundTrip(t *testing.T) {
 		})
 	}
 }
+
+// TestPostgresJobRunNotifications: the ids one replica notifies reach a listener on another,
+// all of them, however many fit in one notification.
+func TestPostgresJobRunNotifications(t *testing.T) {
+	needPostgres(t)
+	dsn := pg.Database(t)
+	var stores [2]*store.Postgres
+	for i := range stores {
+		s, err := store.OpenPostgres(context.Background(), dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		stores[i] = s
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	const n = 3000 // ids of 20 characters: several notifications
+	got := make(chan string, n)
+	listening := make(chan struct{})
+	done := make(chan error, 1)
+	go func() {
+		done <- stores[0].ListenJobRuns(ctx, func() { close(listening) }, func(id string) { got <- id })
+	}()
+	select {
+	case <-listening:
+	case err := <-done:
+		t.Fatalf("listen: %v", err)
+	}
+	ids := make([]string, n)
+	for i := range ids {
+		ids[i] = fmt.Sprintf("run%017d", i)
+	}
+	if err := stores[1].NotifyJobRuns(ctx, ids); err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]bool{}
+	timeout := time.After(30 * time.Second)
+	for len(seen) < n {
+		select {
+		case id := <-got:
+			seen[id] = true
+		case <-timeout:
+			t.Fatalf("got %d of %d ids", len(seen), n)
+		}
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Errorf("listener ended with %v, want nil once its context ends", err)
+	}
+}

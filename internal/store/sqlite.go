@@ -8,10 +8,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/url"
+	"os"
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/sparkplane/sparkplane/internal/jobs"
@@ -35,6 +38,8 @@ type SQLite struct {
 	stop                   chan struct{}
 	done                   chan struct{}
 	once                   sync.Once
+	// lock holds the exclusive lock on the database's lock file (lockDatabase) until Close.
+	lock *os.File
 }
 
 var _ jobs.Store = (*SQLite)(nil)
@@ -45,7 +50,56 @@ type writeOp struct {
 }
 
 // Open opens (creating if needed) the SQLite database at path and applies pending migrations.
+// It holds an exclusive lock on <path>.lock until Close: a second process (or a second Open in
+// this one) on the same file is refused, since the group-commit writer assumes it is the
+// database's only writer.
 func Open(ctx context.Context, path string) (*SQLite, error) {
+	lock, err := lockDatabase(path)
+	if err != nil {
+		return nil, err
+	}
+	s, err := open(ctx, path)
+	if err != nil {
+		_ = lock.Close() // releases the lock; the open error is the one to report
+		return nil, err
+	}
+	s.lock = lock
+	return s, nil
+}
+
+// lockDatabase takes an exclusive, non-blocking flock on <path>.lock and writes this process's
+// pid into it, for the message another process gets. The kernel releases the lock when the
+// process ends, however it ends, so a crashed server leaves nothing to clean up.
+func lockDatabase(path string) (*os.File, error) {
+	name := path + ".lock"
+	f, err := os.OpenFile(name, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("%s: open SQLite database %s: %w", settingName, path, err)
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		holder, _ := io.ReadAll(io.LimitReader(f, 32))
+		f.Close()
+		if errors.Is(err, syscall.EWOULDBLOCK) {
+			pid := strings.TrimSpace(string(holder))
+			if pid == "" {
+				pid = "unknown"
+			}
+			return nil, fmt.Errorf("database %s is in use by another sparkplane process (pid %s); SQLite supports one replica, use PostgreSQL for several", path, pid)
+		}
+		return nil, fmt.Errorf("%s: lock SQLite database %s: %w", settingName, name, err)
+	}
+	err = f.Truncate(0)
+	if err == nil {
+		_, err = f.WriteAt([]byte(strconv.Itoa(os.Getpid())+"\n"), 0)
+	}
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("%s: write lock file %s: %w", settingName, name, err)
+	}
+	return f, nil
+}
+
+func open(ctx context.Context, path string) (*SQLite, error) {
 	dsn := func(extra string) string {
 		q := url.Values{}
 		for _, p := range []string{"busy_timeout(10000)", "journal_mode(WAL)", "synchronous(FULL)", "foreign_keys(1)"} {
@@ -132,7 +186,11 @@ func migrate(ctx context.Context, db *sql.DB) error {
 func (s *SQLite) Close() error {
 	s.once.Do(func() { close(s.stop) })
 	<-s.done
-	return errors.Join(s.read.Close(), s.write.Close())
+	err := errors.Join(s.read.Close(), s.write.Close())
+	if cerr := s.lock.Close(); cerr != nil && !errors.Is(cerr, os.ErrClosed) {
+		err = errors.Join(err, cerr)
+	}
+	return err
 }
 
 var errClosed = errors.New("store is closed")

@@ -27,5 +27,7 @@
 //		dsn := pg.Database(t) // postgres://sparkplane@/db3?host=/tmp/sparkplane-pg-...
 //	}
 //
-// A missing PostgreSQL fails the test with what to install; nothing is skipped for it.
+// A missing PostgreSQL fails the test with what to install; nothing is skipped for it. The
+// sandbox's PostgreSQL (sparkplane-sandbox up --store postgres) is made with the same BinDir,
+// Credential, InitDB and ChildEnv, but runs as a sandbox part of its own.
 package pgtest

@@ -78,12 +78,8 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 		}
 	}
 	data := filepath.Join(dir, "data")
-	initdb := exec.CommandContext(ctx, filepath.Join(bin, "initdb"), "-D", data, "-U", Superuser,
-		"--auth=trust", "--encoding=UTF8", "--locale=C", "--no-sync", "--no-instructions")
-	initdb.Dir, initdb.Env = dir, childEnv(dir)
-	initdb.SysProcAttr = &syscall.SysProcAttr{Credential: cred}
-	if out, err := initdb.CombinedOutput(); err != nil {
-		return fail(fmt.Errorf("postgres test server: initdb: %w\n%s", err, out))
+	if err := InitDB(ctx, bin, cred, dir, "--auth=trust"); err != nil {
+		return fail(fmt.Errorf("postgres test server: %w", err))
 	}
 
 	logFile, err := os.Create(filepath.Join(dir, "postgres.log"))
@@ -97,7 +93,7 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	}
 	// Not CommandContext: the server outlives ctx, which bounds only the start.
 	cmd := exec.Command(filepath.Join(bin, "postgres"), args...)
-	cmd.Dir, cmd.Env = dir, childEnv(dir)
+	cmd.Dir, cmd.Env = dir, ChildEnv(dir)
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	// SIGQUIT is an immediate shutdown: the postmaster ends its backends too, so a test binary
 	// that crashes or is killed leaves no server behind.
@@ -114,6 +110,22 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 		return nil, errors.Join(err, s.Stop())
 	}
 	return s, nil
+}
+
+// InitDB creates the data directory dir/data with initdb from bin, as cred (nil: the caller),
+// for the superuser Superuser, with the C locale and UTF-8; auth are initdb's authentication
+// options (--auth=trust, or --auth-host=scram-sha-256 --pwfile=...). dir must exist and be
+// writable by cred's account.
+func InitDB(ctx context.Context, bin string, cred *syscall.Credential, dir string, auth ...string) error {
+	args := append([]string{"-D", filepath.Join(dir, "data"), "-U", Superuser,
+		"--encoding=UTF8", "--locale=C", "--no-sync", "--no-instructions"}, auth...)
+	initdb := exec.CommandContext(ctx, filepath.Join(bin, "initdb"), args...)
+	initdb.Dir, initdb.Env = dir, ChildEnv(dir)
+	initdb.SysProcAttr = &syscall.SysProcAttr{Credential: cred}
+	if out, err := initdb.CombinedOutput(); err != nil {
+		return fmt.Errorf("initdb: %w\n%s", err, out)
+	}
+	return nil
 }
 
 // settings are the server's -c arguments, sorted so the command line is stable.
@@ -242,6 +254,14 @@ func (s *Server) signal(sig syscall.Signal, wait time.Duration) bool {
 	}
 }
 
+// BinDir finds initdb and postgres: SPARKPLANE_POSTGRES_BIN, Debian's postgresql-15, or the
+// PATH; the error says how to install them.
+func BinDir() (string, error) { return binDir() }
+
+// Credential is the account PostgreSQL runs as: nil (the caller's) unless the caller is root,
+// then SPARKPLANE_POSTGRES_USER (default "postgres").
+func Credential() (*syscall.Credential, error) { return credential() }
+
 // binDir finds initdb and postgres.
 func binDir() (string, error) {
 	if dir := os.Getenv("SPARKPLANE_POSTGRES_BIN"); dir != "" {
@@ -299,9 +319,9 @@ func tempRoot() string {
 	return "/tmp"
 }
 
-// childEnv is the environment of initdb and postgres: the C locale, so the server's messages
+// ChildEnv is the environment of initdb and postgres: the C locale, so the server's messages
 // and sorting do not depend on the machine, and a HOME the server's account can read.
-func childEnv(dir string) []string {
+func ChildEnv(dir string) []string {
 	env := []string{"LC_ALL=C", "LANG=C", "HOME=" + dir, "PATH=/usr/bin:/bin"}
 	if tz := os.Getenv("TZ"); tz != "" {
 		env = append(env, "TZ="+tz)

@@ -5,6 +5,12 @@
 // state in a directory (.sandbox/ by default); package testenv uses its parts for the
 // integration tests' shared clusters.
 //
+// With `up --store postgres --replicas N` the one server gives way to a PostgreSQL server (the
+// machine's, run by pgtest's means as an unprivileged account on loopback), N sparkplane
+// replicas on it that elect their leader on a Lease of the kwok cluster, and a round-robin
+// Proxy on the sandbox's API port (run as `sparkplane-sandbox proxy`), so that .sandbox/env
+// keeps its shape; status says which replica leads.
+//
 // Every part it starts runs in a process group of its own with a pid file and a log in the
 // state directory, so that `down` stops exactly what `up` started.
 package sandbox

@@ -23,6 +23,11 @@ type ProcessSpec struct {
 	Args []string
 	// Env is added to the current environment.
 	Env []string
+	// Credential, when set, is the account the process runs as (PostgreSQL refuses root).
+	Credential *syscall.Credential
+	// WorkDir is the process's working directory (default Dir), for an account that may
+	// not enter Dir.
+	WorkDir string
 }
 
 // Process is a started part. Its pid is also the id of its process group: every part runs in
@@ -49,7 +54,10 @@ func StartProcess(spec ProcessSpec) (*Process, error) {
 	cmd.Env = append(os.Environ(), spec.Env...)
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	cmd.Dir = spec.Dir
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	if spec.WorkDir != "" {
+		cmd.Dir = spec.WorkDir
+	}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Credential: spec.Credential}
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start %s (%s): %w", spec.Name, spec.Path, err)
 	}

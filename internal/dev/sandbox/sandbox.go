@@ -65,6 +65,16 @@ type State struct {
 	AccessKeyID      string `json:"accessKeyId"`
 	SecretAccessKey  string `json:"secretAccessKey"`
 	VirtualClusterID string `json:"virtualClusterId,omitempty"`
+	// Store is StoreSQLite (one server on APIPort, the default) or StorePostgres (a
+	// PostgreSQL server on PostgresPort, and Replicas servers on ReplicaPorts behind the
+	// proxy on APIPort).
+	Store            string `json:"store,omitempty"`
+	Replicas         int    `json:"replicas,omitempty"`
+	ReplicaPorts     []int  `json:"replicaPorts,omitempty"`
+	PostgresPort     int    `json:"postgresPort,omitempty"`
+	PostgresPassword string `json:"postgresPassword,omitempty"`
+	// PostgresDir holds PostgreSQL's data directory (data/), once chosen.
+	PostgresDir string `json:"postgresDir,omitempty"`
 }
 
 // Sandbox is a sandbox whose state lives in Dir.
@@ -75,6 +85,10 @@ type Sandbox struct {
 	// Server is the sparkplane binary the sandbox runs as its server.
 	Server string
 	Out    io.Writer
+	// Store and Replicas choose, for Up, the store and the number of servers (see State);
+	// empty and 0 keep what the sandbox ran with before, else SQLite and one server.
+	Store    string
+	Replicas int
 }
 
 // abs makes Dir absolute, as every path the sandbox writes down must survive a change of
@@ -175,9 +189,12 @@ func (s *Sandbox) Up(ctx context.Context) error {
 		if st, err = newState(); err != nil {
 			return err
 		}
-		if err := s.saveState(st); err != nil {
-			return err
-		}
+	}
+	if err := s.chooseStore(st); err != nil {
+		return err
+	}
+	if err := s.saveState(st); err != nil {
+		return err
 	}
 
 	c := s.cluster(tools)
@@ -216,7 +233,7 @@ func (s *Sandbox) Up(ctx context.Context) error {
 	if err := os.MkdirAll(s.path("s3"), 0o755); err != nil {
 		return err
 	}
-	if err := s.writeServerConfig(st, c.Kubeconfig); err != nil {
+	if err := s.writeServerConfigs(st, c.Kubeconfig); err != nil {
 		return err
 	}
 	specs := map[string]ProcessSpec{
@@ -248,6 +265,11 @@ func (s *Sandbox) Up(ctx context.Context) error {
 			return WaitHTTP(ctx, fmt.Sprintf("http://127.0.0.1:%d/healthz", st.APIPort), alive)
 		},
 	}
+	if st.Store == StorePostgres {
+		if err := s.replicaParts(st, specs, healthy); err != nil {
+			return err
+		}
+	}
 	// A Karpenter that runs but does not answer, or answers but no longer provisions, is
 	// restarted: stopping it here makes the loop below start it again.
 	if pid := ReadPid(s.Dir, PartKarpenter); Alive(pid) {
@@ -266,13 +288,18 @@ func (s *Sandbox) Up(ctx context.Context) error {
 			}
 		}
 	}
-	for _, part := range Parts {
+	for _, part := range st.parts() {
 		alive := func() bool { return Alive(ReadPid(s.Dir, part)) }
 		if alive() {
 			s.printf("%-10s already runs (pid %d)\n", part, ReadPid(s.Dir, part))
 		} else {
 			if part == PartEmulator {
 				_ = os.Remove(s.path("emulator.ready"))
+			}
+			if part == PartPostgres {
+				if err := s.initPostgres(ctx, st); err != nil {
+					return err
+				}
 			}
 			p, err := StartProcess(specs[part])
 			if err != nil {
@@ -327,10 +354,34 @@ func waitFile(ctx context.Context, path string, alive func() bool) error {
 	}
 }
 
-// writeServerConfig writes the server's configuration: the sandbox's access key, its execution
-// role for every virtual cluster, the kwok cluster as container provider (namespaces created on
-// demand), and the sandbox's S3 server for s3:// pod templates.
-func (s *Sandbox) writeServerConfig(st *State, kubeconfig string) error {
+// writeServerConfigs writes the configuration of the server, or of each replica.
+func (s *Sandbox) writeServerConfigs(st *State, kubeconfig string) error {
+	if st.Store != StorePostgres {
+		return s.writeServerConfig(st, kubeconfig, PartServer, nil)
+	}
+	for i, port := range st.ReplicaPorts {
+		part := ReplicaPart(i + 1)
+		err := s.writeServerConfig(st, kubeconfig, part, func(c *config.Config) {
+			c.Listen = fmt.Sprintf("127.0.0.1:%d", port)
+			c.DataDir = s.path("data", part)
+			c.Database = st.postgresDSN()
+			// Replicas on one database share the key that seals users' secrets.
+			c.SecretsKeyFile = s.path(secretsKeyFile)
+			// On by default with PostgreSQL; the Lease's place is spelled out for status.
+			c.LeaderElection = config.LeaderElection{Namespace: leaseNamespace, Name: config.DefaultLeaseName}
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// writeServerConfig writes <part>.yaml, the configuration of a server: the sandbox's access
+// key, its execution role for every virtual cluster, the kwok cluster as container provider
+// (namespaces created on demand), and the sandbox's S3 server for s3:// pod templates; then
+// adjust changes what differs between replicas.
+func (s *Sandbox) writeServerConfig(st *State, kubeconfig, part string, adjust func(*config.Config)) error {
 	settings, err := jobs.ParseVirtualClusterSettings(deploy.SandboxSettings)
 	if err != nil {
 		return fmt.Errorf("sandbox virtual cluster settings: %w", err)
@@ -350,6 +401,9 @@ func (s *Sandbox) writeServerConfig(st *State, kubeconfig string) error {
 		S3: config.S3{Endpoint: fmt.Sprintf("http://127.0.0.1:%d", st.S3Port), Region: Region,
 			AccessKeyID: st.AccessKeyID, SecretAccessKey: st.SecretAccessKey, ForcePathStyle: true},
 	}
+	if adjust != nil {
+		adjust(&cfg)
+	}
 	if err := cfg.Validate(); err != nil {
 		return fmt.Errorf("sandbox server configuration: %w", err)
 	}
@@ -358,7 +412,7 @@ func (s *Sandbox) writeServerConfig(st *State, kubeconfig string) error {
 		return err
 	}
 	header := "# Written by `sparkplane-sandbox up`; holds the sandbox's access key, keep it private.\n"
-	return os.WriteFile(s.path("server.yaml"), append([]byte(header), raw...), 0o600)
+	return os.WriteFile(s.path(part+".yaml"), append([]byte(header), raw...), 0o600)
 }
 
 func (s *Sandbox) emr(st *State) *emrcontainers.Client {
@@ -423,6 +477,14 @@ func (s *Sandbox) Down(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	st, err := s.loadState()
+	if err != nil {
+		return err
+	}
+	parts := Parts
+	if st != nil {
+		parts = st.parts()
+	}
 	c := s.cluster(tools)
 	if c.Exists() && c.Healthy(ctx) == nil && Alive(ReadPid(s.Dir, PartKarpenter)) {
 		if cfg, err := c.RESTConfig(); err == nil {
@@ -432,8 +494,8 @@ func (s *Sandbox) Down(ctx context.Context) error {
 		}
 	}
 	var errs []error
-	for i := len(Parts) - 1; i >= 0; i-- {
-		part := Parts[i]
+	for i := len(parts) - 1; i >= 0; i-- {
+		part := parts[i]
 		pid := ReadPid(s.Dir, part)
 		if pid == 0 {
 			continue
@@ -454,12 +516,19 @@ func (s *Sandbox) Down(ctx context.Context) error {
 			s.printf("kwok cluster %s deleted\n", ClusterName)
 		}
 	}
-	if st, _ := s.loadState(); st != nil {
+	if st != nil {
 		// The virtual cluster lived in the server's database, which goes with the cluster.
 		st.VirtualClusterID = ""
+		if st.PostgresDir != "" {
+			_ = os.RemoveAll(st.PostgresDir)
+			st.PostgresDir = ""
+		}
+		// The next up runs what it is asked for, by default SQLite and one server.
+		st.Store, st.Replicas = "", 0
 		_ = s.saveState(st)
 	}
 	_ = os.RemoveAll(s.path("data"))
+	_ = os.RemoveAll(s.path(PartPostgres))
 	_ = os.Remove(s.path("env"))
 	return errors.Join(errs...)
 }
@@ -515,7 +584,11 @@ func (s *Sandbox) Status(ctx context.Context) ([]PartStatus, error) {
 	}
 	out = append(out, cs)
 	probeCtx := ctx
-	for _, part := range Parts {
+	parts := Parts
+	if st != nil {
+		parts = st.parts()
+	}
+	for _, part := range parts {
 		// Each part gets 5 s to answer, whatever the ones before it took.
 		ctx, cancel := context.WithTimeout(probeCtx, 5*time.Second)
 		defer cancel()
@@ -548,6 +621,8 @@ func (s *Sandbox) Status(ctx context.Context) ([]PartStatus, error) {
 				ps.Detail = fmt.Sprintf("http://127.0.0.1:%d virtual cluster %s", st.APIPort, st.VirtualClusterID)
 			case PartEmulator:
 				_, err = os.Stat(s.path("emulator.ready"))
+			default:
+				ps.Detail, err = s.replicaStatus(ctx, st, c, part)
 			}
 			ps.Healthy = err == nil
 		}
