@@ -105,6 +105,10 @@ sparkplane.validate fails the render with a sentence for what values.schema.json
 {{- if .Values.metrics.token }}
 {{- $_ := set $cfg "metricsToken" .Values.metrics.token }}
 {{- end }}
+{{- /* The server elects its leader on the Lease the Role names. */}}
+{{- $le := deepCopy (default dict $cfg.leaderElection) }}
+{{- $_ := set $le "name" .Values.leaderElection.leaseName }}
+{{- $_ := set $cfg "leaderElection" $le }}
 {{- /* The log-shipping containers run the server's own image, the same version. */}}
 {{- $ship := deepCopy (default dict $cfg.logShipping) }}
 {{- if not $ship.image }}
