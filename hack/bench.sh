@@ -56,6 +56,11 @@ if [[ -z $only || $only == api ]]; then
 	run api-evaluate ./internal/iam -run '^$' -bench '^BenchmarkEvaluate$' -count 1 -timeout 5m
 	# issue 10: a 1 GiB event log streamed into its summary.
 	run api-eventlog ./internal/eventlog -run '^$' -bench '^BenchmarkRead$' -benchtime 1x -count 1 -timeout 15m
+	# issue 10: 256 MiB of a container's output shipped through rotation to S3, against one
+	# gzip stream and one PutObject of the same bytes.
+	run api-logship ./internal/logship -run '^$' -bench '^BenchmarkShip$' -benchtime 1x -count 3 -timeout 15m
+	# issue 12: ListJobRuns at the store over 1M job runs, on SQLite then PostgreSQL.
+	run api-store-listjobruns ./internal/store -run '^$' -bench '^BenchmarkListJobRuns$' -benchtime 500x -count 1 -timeout 30m
 fi
 
 if [[ -z $only || $only == cluster ]]; then
