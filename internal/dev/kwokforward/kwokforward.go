@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/sparkplane/sparkplane/internal/dev/kwokobj"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -63,7 +64,7 @@ func Forward(ctx context.Context, client dynamic.Interface, pod *corev1.Pod, por
 			return err
 		}
 		var s spec
-		if m, ok := cur.Object["spec"].(map[string]any); ok && ownedBy(cur, pod.UID) {
+		if m, ok := cur.Object["spec"].(map[string]any); ok && kwokobj.OwnedBy(cur, pod.UID) {
 			if err := runtime.DefaultUnstructuredConverter.FromUnstructured(m, &s); err != nil {
 				return fmt.Errorf("read spec: %w", err)
 			}
@@ -96,7 +97,7 @@ func Stop(ctx context.Context, client dynamic.Interface, namespace, name string,
 	if err != nil {
 		return fmt.Errorf("stop forwarding the ports of pod %s/%s: %w", namespace, name, err)
 	}
-	if !ownedBy(cur, uid) {
+	if !kwokobj.OwnedBy(cur, uid) {
 		return nil
 	}
 	rv := cur.GetResourceVersion()
@@ -107,20 +108,6 @@ func Stop(ctx context.Context, client dynamic.Interface, namespace, name string,
 	return nil
 }
 
-func ownedBy(obj *unstructured.Unstructured, uid types.UID) bool {
-	return slices.ContainsFunc(obj.GetOwnerReferences(), func(r metav1.OwnerReference) bool { return r.UID == uid })
-}
-
 func object(namespace, name string, owner metav1.OwnerReference, forwards []forward) (*unstructured.Unstructured, error) {
-	s, err := runtime.DefaultUnstructuredConverter.ToUnstructured(&spec{Forwards: forwards})
-	if err != nil {
-		return nil, fmt.Errorf("build spec: %w", err)
-	}
-	obj := &unstructured.Unstructured{Object: map[string]any{"spec": s}}
-	obj.SetAPIVersion(Resource.GroupVersion().String())
-	obj.SetKind("PortForward")
-	obj.SetNamespace(namespace)
-	obj.SetName(name)
-	obj.SetOwnerReferences([]metav1.OwnerReference{owner})
-	return obj, nil
+	return kwokobj.New(Resource.GroupVersion(), "PortForward", namespace, name, owner, &spec{Forwards: forwards})
 }

@@ -11,13 +11,13 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sparkplane/sparkplane/internal/dev/kwokobj"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
-	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/util/retry"
 )
@@ -94,7 +94,7 @@ func Serve(ctx context.Context, client dynamic.Interface, pod *corev1.Pod, conta
 			return err
 		}
 		var spec logsSpec
-		if m, ok := cur.Object["spec"].(map[string]any); ok && ownedBy(cur, pod.UID) {
+		if m, ok := cur.Object["spec"].(map[string]any); ok && kwokobj.OwnedBy(cur, pod.UID) {
 			if err := runtime.DefaultUnstructuredConverter.FromUnstructured(m, &spec); err != nil {
 				return fmt.Errorf("read spec: %w", err)
 			}
@@ -134,22 +134,8 @@ func merge(entries []logEntry, containers []Container) []logEntry {
 	return out
 }
 
-func ownedBy(obj *unstructured.Unstructured, uid types.UID) bool {
-	return slices.ContainsFunc(obj.GetOwnerReferences(), func(r metav1.OwnerReference) bool { return r.UID == uid })
-}
-
 func object(namespace, name string, owner metav1.OwnerReference, entries []logEntry) (*unstructured.Unstructured, error) {
-	spec, err := runtime.DefaultUnstructuredConverter.ToUnstructured(&logsSpec{Logs: entries})
-	if err != nil {
-		return nil, fmt.Errorf("build spec: %w", err)
-	}
-	obj := &unstructured.Unstructured{Object: map[string]any{"spec": spec}}
-	obj.SetAPIVersion(Resource.GroupVersion().String())
-	obj.SetKind("Logs")
-	obj.SetNamespace(namespace)
-	obj.SetName(name)
-	obj.SetOwnerReferences([]metav1.OwnerReference{owner})
-	return obj, nil
+	return kwokobj.New(Resource.GroupVersion(), "Logs", namespace, name, owner, &logsSpec{Logs: entries})
 }
 
 func touch(path string) error {
