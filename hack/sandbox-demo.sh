@@ -162,7 +162,7 @@ aws s3 ls --recursive --endpoint-url "$SPARKPLANE_S3_ENDPOINT" "s3://$S3BUCKET/$
 say "sparkplane jobs logs --executor 1 --tail 3 (the executor is gone; its log comes from S3):"
 "$sparkplane" jobs logs --endpoint-url "$SPARKPLANE_ENDPOINT" --virtual-cluster-id "$VIRTUAL_CLUSTER_ID" --id "$id" --executor 1 --tail 3 | sed 's/^/    /'
 say "sparkplane jobs ui (the Spark application, from its event log):"
-"$sparkplane" jobs ui --endpoint-url "$SPARKPLANE_ENDPOINT" --virtual-cluster-id "$VIRTUAL_CLUSTER_ID" --id "$id" | head -12 | sed 's/^/    /'
+"$sparkplane" jobs ui --endpoint-url "$SPARKPLANE_ENDPOINT" --virtual-cluster-id "$VIRTUAL_CLUSTER_ID" --id "$id" | awk 'NR <= 12 { print "    " $0 }'
 
 # --- The same benchmark as a job template. deploy/job-templates holds the eks-spark-benchmark's
 # data generation and the seed's benchmark run (its arguments are the defaults); both are

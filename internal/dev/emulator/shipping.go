@@ -193,6 +193,7 @@ func (e *Emulator) endShipping(ctx context.Context, pod *corev1.Pod, code int) e
 	if ps == nil {
 		return nil
 	}
+	start := time.Now()
 	_ = ps.out.Close()
 	if err := logship.WriteExit(ps.logDir, code); err != nil {
 		e.log.Warn("log-wrap stand-in: exit file not written", "pod", pod.Namespace+"/"+pod.Name, "err", err)
@@ -212,6 +213,7 @@ func (e *Emulator) endShipping(ctx context.Context, pod *corev1.Pod, code int) e
 	if err != nil && !errors.Is(err, os.ErrNotExist) {
 		return err
 	}
+	e.log.Info("log shipper ended", "pod", pod.Namespace+"/"+pod.Name, "took", time.Since(start).Round(time.Millisecond), "message", strings.TrimSpace(string(msg)))
 	return e.shipperTerminated(ctx, pod, strings.TrimSpace(string(msg)))
 }
 
