@@ -24,6 +24,12 @@
 //	sparkplane iam put-user-policy|get-user-policy|list-user-policies|delete-user-policy
 //	sparkplane audit list
 //
+// The store commands are an operator's offline tools: they work on a server's database
+// directly, with no server and no API call, so they take no endpoint or credentials:
+//
+//	sparkplane store migrate --from sqlite:PATH --to postgres://...
+//	sparkplane store backup --database PATH --to FILE
+//
 // The iam commands take the flags of `aws iam` (--user-name, --policy-name,
 // --policy-document, --access-key-id) and print its shapes ({"User": {...}},
 // {"AccessKey": {...}}, PolicyDocument as a JSON object), as JSON by default; the calls whose

@@ -32,4 +32,10 @@
 // in schema_migrations: migrations/*.sql for SQLite, migrations/postgres/*.sql for PostgreSQL,
 // where replicas that start together take turns on an advisory lock so each file is applied
 // once.
+//
+// Two operator's tools work on a database with no server (sparkplane store): CopyToPostgres
+// moves a SQLite installation into an empty PostgreSQL database in one transaction, every
+// table column by column as copiedTables lists them, and compares both sides row by row
+// before it commits; BackupSQLite writes a consistent, checked copy of a SQLite database while
+// its server runs, from one read snapshot through SQLite's online backup API.
 package store

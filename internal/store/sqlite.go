@@ -84,7 +84,7 @@ func lockDatabase(path string) (*os.File, error) {
 			if pid == "" {
 				pid = "unknown"
 			}
-			return nil, fmt.Errorf("database %s is in use by another sparkplane process (pid %s); SQLite supports one replica, use PostgreSQL for several", path, pid)
+			return nil, &InUseError{Path: path, PID: pid}
 		}
 		return nil, fmt.Errorf("%s: lock SQLite database %s: %w", settingName, name, err)
 	}
