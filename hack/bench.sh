@@ -61,6 +61,8 @@ if [[ -z $only || $only == api ]]; then
 	run api-logship ./internal/logship -run '^$' -bench '^BenchmarkShip$' -benchtime 1x -count 3 -timeout 15m
 	# issue 12: ListJobRuns at the store over 1M job runs, on SQLite then PostgreSQL.
 	run api-store-listjobruns ./internal/store -run '^$' -bench '^BenchmarkListJobRuns$' -benchtime 500x -count 1 -timeout 30m
+	# issue 12: store migrate's copy of 100k job runs from SQLite into PostgreSQL, verified.
+	run api-store-migrate ./internal/store -run '^$' -bench '^BenchmarkCopyToPostgres$' -benchtime 1x -count 1 -timeout 15m
 fi
 
 if [[ -z $only || $only == cluster ]]; then
