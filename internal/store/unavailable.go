@@ -123,11 +123,17 @@ type pgPool struct{ *pgxpool.Pool }
 // Connections in use are closed when they are released.
 func (p pgPool) unavailable(err error, write bool) error {
 	err = pgUnavailable(err, write)
-	var pgErr *pgconn.PgError
-	if errors.Is(err, jobs.ErrUnavailable) && !(errors.As(err, &pgErr) && pgErr.Code == "53300") {
+	if errors.Is(err, jobs.ErrUnavailable) && !tooManyConnections(err) {
 		p.Reset()
 	}
 	return err
+}
+
+// tooManyConnections: the server refused a new connection for want of slots; the ones the
+// pool holds are fine.
+func tooManyConnections(err error) bool {
+	var pgErr *pgconn.PgError
+	return errors.As(err, &pgErr) && pgErr.Code == "53300"
 }
 
 func (p pgPool) Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error) {
