@@ -4,7 +4,7 @@
 //
 // # Authentication
 //
-// Every request except GET /healthz (and /metrics, behind its own token) must carry a valid
+// Every request except GET /healthz, GET /readyz (and /metrics, behind its own token) must carry a valid
 // AWS Signature Version 4 (service emr-containers) made with an access key the Credentials
 // know: the configuration's administrator keys, or a user's key from the store
 // (internal/access). The expected signature is recomputed with aws-sdk-go-v2's signer over the
@@ -27,5 +27,8 @@
 //
 // Every call, authenticated or not, becomes one audit.Event with its action, resource and
 // outcome; calls that change something, and refusals, are answered only once the event is
-// stored. Domain errors are mapped to AWS error codes in one place (writeError).
+// stored (not a call the database was unavailable for: its event is queued). Domain errors are
+// mapped to AWS error codes in one place (writeError); a store that is unavailable
+// (jobs.ErrUnavailable) is HTTP 503 InternalServerException, which the SDKs retry, saying that
+// the call changed nothing, or that its commit was cut off (jobs.ErrOutcomeUnknown).
 package api

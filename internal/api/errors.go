@@ -6,6 +6,8 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"sync/atomic"
+	"time"
 
 	"github.com/sparkplane/sparkplane/internal/access"
 	"github.com/sparkplane/sparkplane/internal/jobs"
@@ -18,6 +20,24 @@ const (
 	CodeInternal         = "InternalServerException"
 	CodeInvalidSignature = "InvalidSignatureException"
 )
+
+// The answers to a call the store could not serve (jobs.ErrUnavailable). Both are HTTP 503
+// with InternalServerException: the one server fault the emr-containers model defines (so
+// every SDK decodes it as its typed error), and a status that aws-sdk-go-v2, botocore and the
+// aws CLI all retry. The text says nothing of the database's address or the driver's error,
+// which the server log keeps.
+const (
+	msgUnavailable    = "sparkplane's database is unreachable; this call changed nothing. Retry it."
+	msgOutcomeUnknown = "sparkplane lost its database connection while committing this call; it may or may not have been applied. " +
+		"Retry it: a call with the same clientToken returns what was stored, if it was."
+)
+
+// lastUnavailableLog is when a call last logged that the database was unavailable (unix
+// nanoseconds). Once every unavailableLogEvery says that an outage lasts; a line for every
+// call would flood the log while it does (the request metrics count them by status).
+var lastUnavailableLog atomic.Int64
+
+const unavailableLogEvery = 10 * time.Second
 
 // apiError is an error already in AWS terms.
 type apiError struct {
@@ -52,6 +72,15 @@ func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 		ae = &apiError{http.StatusNotFound, CodeNotFound, err.Error()}
 	case errors.Is(err, jobs.ErrConflict):
 		ae = &apiError{http.StatusBadRequest, CodeValidation, err.Error()}
+	case errors.Is(err, jobs.ErrOutcomeUnknown):
+		log.Warn("database connection lost while committing", "method", r.Method, "path", r.URL.Path, "err", err)
+		ae = &apiError{http.StatusServiceUnavailable, CodeInternal, msgOutcomeUnknown}
+	case errors.Is(err, jobs.ErrUnavailable):
+		if now := time.Now().UnixNano(); now-lastUnavailableLog.Load() > int64(unavailableLogEvery) {
+			lastUnavailableLog.Store(now)
+			log.Warn("database unavailable: calls are answered 503 until it is back", "method", r.Method, "path", r.URL.Path, "err", err)
+		}
+		ae = &apiError{http.StatusServiceUnavailable, CodeInternal, msgUnavailable}
 	case errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded):
 		ae = &apiError{http.StatusServiceUnavailable, CodeInternal, "request cancelled or timed out"}
 	default:

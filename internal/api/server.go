@@ -64,6 +64,10 @@ type Options struct {
 	// the audit listing route; nil leaves it answering that there is no audit log.
 	Audit      *audit.Log
 	AuditStore audit.Store
+	// Ready reports whether the server can serve calls now: nil, or what it lacks (its
+	// database does not answer). /readyz asks it on every request; nil leaves /readyz
+	// answering as /healthz does.
+	Ready func(ctx context.Context) error
 }
 
 // Server is the emr-containers HTTP handler.
@@ -85,6 +89,7 @@ type Server struct {
 	liveUI       LiveUI
 	audit        *audit.Log
 	auditStore   audit.Store
+	ready        func(ctx context.Context) error
 	// actions maps a route pattern to its action, for audit records of refused requests.
 	actions map[string]string
 	// tagCache keeps resources' tags for authorization.
@@ -114,7 +119,7 @@ func New(svc *jobs.Service, auth *Authenticator, opts Options) (*Server, error) 
 	s := &Server{svc: svc, auth: auth, log: opts.Logger, maxBody: opts.MaxBodyBytes, mux: http.NewServeMux(), cost: opts.Cost,
 		metricsToken: opts.MetricsToken, metrics: m, gatherer: opts.Gatherer, trust: opts.TrustPolicies,
 		dir: opts.Directory, audit: opts.Audit, auditStore: opts.AuditStore, sparkUI: opts.SparkUI, logs: opts.Logs,
-		liveUI: opts.LiveUI}
+		liveUI: opts.LiveUI, ready: opts.Ready}
 	if s.dir == nil {
 		s.dir = access.NewDirectory(access.Options{})
 	}
@@ -224,14 +229,19 @@ func (s *Server) routes() {
 	}
 }
 
-// ServeHTTP answers /healthz without authentication and everything else after checking the
-// body size and the signature.
+// ServeHTTP answers /healthz and /readyz without authentication and everything else after
+// checking the body size and the signature.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Method == http.MethodGet || r.Method == http.MethodHead {
 		switch r.URL.Path {
 		case "/healthz":
+			// Liveness: the process serves HTTP. It does not depend on the database, so a
+			// database outage does not get every replica restarted.
 			w.Header().Set("Content-Type", "text/plain")
 			io.WriteString(w, "ok")
+			return
+		case "/readyz":
+			s.readyz(w, r)
 			return
 		case "/metrics":
 			if s.gatherer == nil {
@@ -278,6 +288,30 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	r = r.WithContext(ctx)
 	r.Body = io.NopCloser(bytes.NewReader(body))
 	s.mux.ServeHTTP(w, r)
+}
+
+// readyzTimeout bounds the check behind /readyz.
+const readyzTimeout = 2 * time.Second
+
+// readyz answers 200 "ok" when the server can serve calls, else 503 and what it lacks. The
+// answer names no address or driver error (it is unauthenticated); the server log does.
+func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/plain")
+	if s.ready != nil {
+		ctx, cancel := context.WithTimeout(r.Context(), readyzTimeout)
+		defer cancel()
+		if err := s.ready(ctx); err != nil {
+			s.log.Debug("not ready", "err", err)
+			w.WriteHeader(http.StatusServiceUnavailable)
+			what := "not ready: see the server log"
+			if errors.Is(err, jobs.ErrUnavailable) || errors.Is(err, context.DeadlineExceeded) {
+				what = "database: unreachable"
+			}
+			io.WriteString(w, what+"\n")
+			return
+		}
+	}
+	io.WriteString(w, "ok")
 }
 
 func requestID() string {
@@ -348,7 +382,11 @@ func (s *Server) operation(rt route) http.Handler {
 			}
 		}
 		if !pending.Written() || sw.status != http.StatusOK {
-			s.record(r, w.Header(), id, rt.action, resource, sw.status, rt.mutating || sw.status == http.StatusForbidden)
+			// A call the database was not there for is not held up to record it in that same
+			// database: its record is queued for the audit writer, whose retries store it if
+			// the database is back within seconds (the log says when they do not).
+			wait := rt.mutating && !errors.Is(err, jobs.ErrUnavailable) || sw.status == http.StatusForbidden
+			s.record(r, w.Header(), id, rt.action, resource, sw.status, wait)
 		}
 		s.log.Debug("request", "method", r.Method, "path", r.URL.Path, "duration", time.Since(start))
 	})

@@ -110,6 +110,8 @@ type Controller struct {
 	// started is when Run began (unix nanoseconds of the controller's clock), so a reconcile
 	// can tell a cache that is still filling after a start from one that cannot fill.
 	started atomic.Int64
+	// pause holds the workers while the store is unavailable (storewait.go).
+	pause storePause
 }
 
 func (c *Controller) startedAt() time.Time { return time.Unix(0, c.started.Load()) }
@@ -263,7 +265,14 @@ func (c *Controller) enqueuePod(obj any) {
 // resync enqueues every non-terminal job run, and every job run whose finished driver pods are
 // due for deletion. It is what makes a restarted controller resume its work.
 func (c *Controller) resync(ctx context.Context) {
+	if c.paused() {
+		return // the probe resyncs when the store is back
+	}
 	active, err := c.opts.Store.ListActiveJobRunIDs(ctx, 0)
+	if errors.Is(err, jobs.ErrUnavailable) {
+		c.storeUnavailable(ctx, err)
+		return
+	}
 	if err != nil {
 		c.log.Error("list active job runs", "err", err)
 		return
@@ -290,6 +299,9 @@ func (c *Controller) resync(ctx context.Context) {
 }
 
 func (c *Controller) processNext(ctx context.Context) bool {
+	if !c.waitForStore(ctx) {
+		return false
+	}
 	id, shutdown := c.queue.Get()
 	if shutdown {
 		return false
@@ -299,6 +311,12 @@ func (c *Controller) processNext(ctx context.Context) bool {
 	after, err := c.Reconcile(ctx, id)
 	c.metrics.reconcileSeconds.Observe(c.opts.Clock.Since(start).Seconds())
 	switch {
+	case errors.Is(err, jobs.ErrUnavailable) && ctx.Err() == nil:
+		// Not this run's failure: it is looked at again, without backoff, once the store
+		// answers; until then no worker takes work.
+		c.storeUnavailable(ctx, err)
+		c.queue.Forget(id)
+		c.queue.Add(id)
 	case err != nil:
 		c.metrics.reconcileErrors.Inc()
 		if ctx.Err() == nil {
@@ -332,6 +350,10 @@ func (c *Controller) settleVirtualClusters(ctx context.Context) {
 	f := jobs.VirtualClusterFilter{States: []jobs.VirtualClusterState{jobs.VirtualClusterTerminating}}
 	for {
 		vcs, next, err := c.opts.Store.ListVirtualClusters(ctx, f)
+		if errors.Is(err, jobs.ErrUnavailable) {
+			c.storeUnavailable(ctx, err)
+			return
+		}
 		if err != nil {
 			c.log.Error("list terminating virtual clusters", "err", err)
 			return

@@ -6,4 +6,9 @@
 // memory, so a restarted server resumes every non-terminal job where it stood, and a job is
 // submitted at most once per attempt because object names derive from the job run id and the
 // attempt number (AlreadyExists is success).
+//
+// A store that is unavailable (jobs.ErrUnavailable: its database was restarted or cannot be
+// reached) pauses the controller rather than failing each run's reconcile with a growing
+// backoff: the workers take no work, one probe asks the store again (250 ms, doubling to 5 s),
+// and its first answer resumes them and resyncs (storewait.go).
 package controller

@@ -16,6 +16,7 @@ type Metrics struct {
 	reconcileSeconds   prometheus.Histogram
 	waitingKubernetes  prometheus.Counter
 	queueDepthObserved prometheus.Gauge
+	paused             prometheus.Gauge
 }
 
 // NewMetrics creates the controller's metrics and registers them with reg (nil: not
@@ -52,11 +53,15 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 			Name: "sparkplane_controller_active_job_runs",
 			Help: "Non-terminal job runs found at the last resync.",
 		}),
+		paused: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "sparkplane_controller_paused",
+			Help: "1 while the controller waits for its database to answer again (it takes no work from its queue meanwhile), else 0.",
+		}),
 	}
 	if reg != nil {
 		var errs []error
 		for _, c := range []prometheus.Collector{m.jobRunsFinished, m.driverSubmissions, m.submitSeconds, m.reconcileErrors,
-			m.reconcileSeconds, m.waitingKubernetes, m.queueDepthObserved} {
+			m.reconcileSeconds, m.waitingKubernetes, m.queueDepthObserved, m.paused} {
 			errs = append(errs, reg.Register(c))
 		}
 		if err := errors.Join(errs...); err != nil {

@@ -412,10 +412,14 @@ func (c *Controller) noteWaiting(ctx context.Context, run jobs.JobRun, details s
 	if run.StateDetails == details {
 		return
 	}
-	if _, err := c.update(context.WithoutCancel(ctx), run, func(r *jobs.JobRun) error {
+	_, err := c.update(context.WithoutCancel(ctx), run, func(r *jobs.JobRun) error {
 		r.StateDetails = details
 		return nil
-	}); err != nil {
+	})
+	switch {
+	case errors.Is(err, jobs.ErrUnavailable):
+		c.storeUnavailable(ctx, err)
+	case err != nil:
 		c.log.Warn("record waiting reason", "job", run.ID, "err", err)
 	}
 }

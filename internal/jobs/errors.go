@@ -41,3 +41,17 @@ func notFound(kind, id string) error {
 // NotFoundError returns an error wrapping ErrNotFound for the resource kind and id; stores use
 // it so every not-found message reads the same.
 func NotFoundError(kind, id string) error { return notFound(kind, id) }
+
+// ErrUnavailable is wrapped by every store error that means the database could not be reached
+// or went away during the call: a refused or reset connection, a server shutting down or
+// starting up, no connection to be had in time, SQLite busy beyond its timeout or failing disk
+// I/O. The call changed nothing, unless the error also wraps ErrOutcomeUnknown. It is worth
+// retrying once the database is back: the API answers it with HTTP 503, and the controller
+// pauses until the store answers again.
+var ErrUnavailable = errors.New("the database is unavailable")
+
+// ErrOutcomeUnknown is wrapped, beside ErrUnavailable, when the connection was lost after a
+// write was sent and before the database confirmed its commit: the write may or may not have
+// been applied. Retrying is safe where the call is idempotent (a StartJobRun or Create* with the
+// same clientToken returns what the first call stored, if it did).
+var ErrOutcomeUnknown = errors.New("the outcome of the write is unknown")

@@ -17,7 +17,12 @@
 // hands over at once. Without leader election the one server leads from start to stop.
 // Replicas that do not lead pass the job runs they accept or cancel to the leader through the
 // store (PostgreSQL NOTIFY); the leader's periodic resync finds any that a lost notification
-// named. sparkplane_leader on /metrics says whether a replica leads.
+// named. sparkplane_leader on /metrics says whether a replica leads. A replica that leads
+// nothing because the API server holding the Lease does not answer says so on the new runs it
+// accepts (stateDetails "waiting for Kubernetes: ..."), since no controller can.
+//
+// /readyz and sparkplane_database_up ask the store whether its database answers; /healthz
+// does not, so a database outage does not get the replicas restarted.
 //
 // cmd/sparkplane calls New and Run; the tests start the same Server through
 // internal/dev/apitest, so what they exercise is what ships.

@@ -21,6 +21,7 @@ import (
 	"k8s.io/client-go/tools/leaderelection/resourcelock"
 
 	"github.com/sparkplane/sparkplane/internal/config"
+	"github.com/sparkplane/sparkplane/internal/jobs"
 )
 
 // ControllerReady is closed once this replica leads (always, without leader election) and the
@@ -37,6 +38,40 @@ func (s *Server) jobRunChanged(id string) {
 	}
 	if s.signals != nil {
 		s.signals.send(id)
+	}
+	if s.election != nil {
+		if cause := s.election.lease.unreachable(); cause != nil {
+			go s.noteNoLeader(id, cause)
+		}
+	}
+}
+
+// noteNoLeader says on a job run accepted while this replica cannot reach the API server that
+// holds the leader Lease (cause: the election's last error) that the run waits for
+// Kubernetes: when that is the cluster's own API server, no replica can lead, and no
+// controller would say so. Only a new run is noted (PENDING, never submitted, no
+// stateDetails), in a write conditional on the version read: a controller that got to the run
+// first is never overwritten, and the next term's controller replaces the note when it
+// submits the run.
+func (s *Server) noteNoLeader(id string, cause error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	run, err := s.Service.GetJobRun(ctx, id)
+	if err != nil || run.State != jobs.StatePending || run.Attempt.Submitted() || run.StateDetails != "" {
+		return
+	}
+	e := s.election
+	details := fmt.Sprintf("waiting for Kubernetes: the API server of container provider %s, which holds the leader Lease %s/%s, does not answer (%v); the job run starts once a controller is elected there",
+		e.provider, e.settings.Namespace, e.settings.Name, cause)
+	if len(details) > 500 {
+		details = details[:500] + "…"
+	}
+	_, err = s.Service.UpdateJobRun(ctx, id, run.Version, func(r *jobs.JobRun) error {
+		r.StateDetails = details
+		return nil
+	})
+	if err != nil && !errors.Is(err, jobs.ErrConflict) {
+		s.log.Warn("record why a job run waits", "job", id, "err", err)
 	}
 }
 
@@ -128,10 +163,63 @@ func newLeaderMetrics(reg prometheus.Registerer) (leaderMetrics, error) {
 // leaderelection): it runs the work while it holds the Lease, stops it when it loses the
 // Lease and tries again, and releases the Lease at shutdown once the work has stopped.
 type election struct {
-	lock     *resourcelock.LeaseLock
+	lock *resourcelock.LeaseLock
+	// lease is lock as the elector uses it, watched for an API server that does not answer.
+	lease    *leaseWatch
+	provider string
 	settings config.LeaderElection
 	identity string
 	log      *slog.Logger
+}
+
+// leaseWatch is the election's Lease lock, which also remembers whether the API server that
+// holds the Lease answered the election's last call, so that a replica that leads nothing can
+// tell why.
+type leaseWatch struct {
+	resourcelock.Interface
+	mu sync.Mutex
+	// failing is the error of the last call when it did not reach the API server, else nil.
+	failing error
+}
+
+func (w *leaseWatch) Get(ctx context.Context) (*resourcelock.LeaderElectionRecord, []byte, error) {
+	rec, raw, err := w.Interface.Get(ctx)
+	w.note(err)
+	return rec, raw, err
+}
+
+func (w *leaseWatch) Create(ctx context.Context, ler resourcelock.LeaderElectionRecord) error {
+	err := w.Interface.Create(ctx, ler)
+	w.note(err)
+	return err
+}
+
+func (w *leaseWatch) Update(ctx context.Context, ler resourcelock.LeaderElectionRecord) error {
+	err := w.Interface.Update(ctx, ler)
+	w.note(err)
+	return err
+}
+
+// note records the outcome of a call: an answer of the API server, even a refusal (the
+// Lease not found, or taken meanwhile), clears the failure.
+func (w *leaseWatch) note(err error) {
+	var status apierrors.APIStatus
+	unreachable := err != nil && (!errors.As(err, &status) || apierrors.IsServiceUnavailable(err) ||
+		apierrors.IsTimeout(err) || apierrors.IsServerTimeout(err))
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.failing = nil
+	if unreachable {
+		w.failing = err
+	}
+}
+
+// unreachable is the error of the election's last call to the Lease when it did not reach the
+// API server, else nil.
+func (w *leaseWatch) unreachable() error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.failing
 }
 
 // newElection prepares the election on the Lease of cfg.LeaderElection, on the cluster of
@@ -152,12 +240,15 @@ func newElection(ctx context.Context, cfg config.Config, p provider, log *slog.L
 	if err != nil {
 		return nil, err
 	}
+	lock := &resourcelock.LeaseLock{
+		LeaseMeta:  metav1.ObjectMeta{Namespace: settings.Namespace, Name: settings.Name},
+		Client:     client.CoordinationV1(),
+		LockConfig: resourcelock.ResourceLockConfig{Identity: identity},
+	}
 	e := &election{
-		lock: &resourcelock.LeaseLock{
-			LeaseMeta:  metav1.ObjectMeta{Namespace: settings.Namespace, Name: settings.Name},
-			Client:     client.CoordinationV1(),
-			LockConfig: resourcelock.ResourceLockConfig{Identity: identity},
-		},
+		lock:     lock,
+		lease:    &leaseWatch{Interface: lock},
+		provider: p.id,
 		settings: settings,
 		identity: identity,
 		log:      log.With("component", "leader-election", "lease", settings.Namespace+"/"+settings.Name, "identity", identity),
@@ -220,7 +311,7 @@ func (e *election) term(ctx context.Context, work func(context.Context) error) e
 	defer stopWaiting()
 	acquired := make(chan context.Context, 1)
 	le, err := leaderelection.NewLeaderElector(leaderelection.LeaderElectionConfig{
-		Lock:          e.lock,
+		Lock:          e.lease,
 		Name:          e.settings.Namespace + "/" + e.settings.Name,
 		LeaseDuration: e.settings.LeaseDuration.Duration,
 		RenewDeadline: e.settings.RenewDeadline.Duration,

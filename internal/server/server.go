@@ -115,6 +115,9 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 	if s.leader, err = newLeaderMetrics(reg); err != nil {
 		return fail(err)
 	}
+	if err := reg.Register(databaseUp(st)); err != nil {
+		return fail(err)
+	}
 	// The controller is told about new and cancelled job runs: the one of this replica's
 	// term when it leads, else the leader through the store (jobRunChanged).
 	s.Service, err = jobs.NewService(st, jobs.Config{
@@ -157,7 +160,8 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 		Directory:     s.Directory, Audit: s.Audit, AuditStore: st,
 		SparkUI: sparkUI{&sparkui.Reader{S3: s.s3, EventLogURI: cfg.EventLogURI}},
 		Logs:    podLogs{svc: s.Service, clients: s.kube, shipped: shippedLogs{s3: s.s3}},
-		LiveUI:  newLiveUI(cfg, s.Service, s.kube, log)})
+		LiveUI:  newLiveUI(cfg, s.Service, s.kube, log),
+		Ready:   st.Ping})
 	if err != nil {
 		return fail(err)
 	}
@@ -231,6 +235,20 @@ func (s *Server) serveHTTP(ctx context.Context, ln net.Listener) error {
 		err = errors.Join(err, serveErr)
 	}
 	return err
+}
+
+// databaseUp is sparkplane_database_up: whether the store answers, asked at each scrape.
+func databaseUp(st store.Backend) prometheus.Collector {
+	return prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "sparkplane_database_up",
+		Help: "1 when the database answered a ping at this scrape (within 2 s), else 0: API calls are answered 503 and the controller pauses while it is 0."},
+		func() float64 {
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+			defer cancel()
+			if st.Ping(ctx) != nil {
+				return 0
+			}
+			return 1
+		})
 }
 
 // Close closes the store.

@@ -68,13 +68,23 @@ func (s *signaller) run(ctx context.Context) {
 }
 
 // listen passes the ids other replicas send to enqueue until ctx ends, listening again a
-// second after a connection that failed.
+// second after a connection that failed. A failure is logged when listening stops, and again
+// when it works again, not every second in between (a database that is down).
 func (s *signaller) listen(ctx context.Context, listening func(), enqueue func(id string)) {
 	listening = sync.OnceFunc(listening)
+	failing := false
+	listened := func() {
+		listening()
+		if failing {
+			failing = false
+			s.log.Info("listening for job runs of other replicas again")
+		}
+	}
 	for ctx.Err() == nil {
-		err := s.store.ListenJobRuns(ctx, listening, enqueue)
-		if err != nil && ctx.Err() == nil {
-			s.log.Warn("listen for job runs of other replicas; retrying", "err", err)
+		err := s.store.ListenJobRuns(ctx, listened, enqueue)
+		if err != nil && ctx.Err() == nil && !failing {
+			failing = true
+			s.log.Warn("listen for job runs of other replicas; retrying every second (the resync finds what is missed meanwhile)", "err", err)
 		}
 		select {
 		case <-ctx.Done():

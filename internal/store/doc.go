@@ -26,6 +26,16 @@
 // accepted through NOTIFY on channel sparkplane_job_runs (NotifyJobRuns, ListenJobRuns): a
 // hint that hastens the controller, never the record of the run.
 //
+// A database that cannot be reached or goes away during a call (a refused or reset connection,
+// the server shutting down or starting up, SQLite busy beyond its timeout or failing disk I/O)
+// makes the call fail with an error that wraps jobs.ErrUnavailable: the call changed nothing.
+// The one exception also wraps jobs.ErrOutcomeUnknown: the connection was lost after a write
+// was sent and before its commit was confirmed (a statement that commits by itself, or COMMIT),
+// so it may have been applied; a retry with the same clientToken finds it if it was. After
+// such an error the PostgreSQL pool drops its connections, so that the first calls after the
+// server is back do not fail on connections it closed; new connections wait at most 10 s
+// unless the URL sets connect_timeout.
+//
 // Both keep each resource as its JSON document beside the columns queries filter and sort on,
 // list newest first with keyset pagination on (created_at, id), and hand out the same opaque
 // nextToken. Each schema is versioned by numbered files applied in order at open and recorded

@@ -21,6 +21,9 @@ type Backend interface {
 	// ImportJobRuns inserts many job runs at once, without clientTokens, all or none; for
 	// bulk loads, not the request path.
 	ImportJobRuns(ctx context.Context, runs []jobs.JobRun) error
+	// Ping reports whether the database answers now; an error that wraps
+	// jobs.ErrUnavailable says it does not (the readiness endpoint asks).
+	Ping(ctx context.Context) error
 	Close() error
 }
 

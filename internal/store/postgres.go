@@ -27,13 +27,18 @@ const pgMigrateLock int64 = 0x73706b706c616e65
 // connect_timeout, so an unreachable server fails the start instead of hanging it.
 const connectTimeout = 30 * time.Second
 
+// dialTimeout bounds every later connection of the pool when the DSN sets no connect_timeout:
+// a server that stops answering (a partition, a host gone) makes calls fail as unavailable
+// within it instead of hanging until their clients give up.
+const dialTimeout = 10 * time.Second
+
 // writeTimeout bounds a write once it has begun (see Postgres.conn).
 const writeTimeout = 30 * time.Second
 
 // Postgres is the PostgreSQL implementation of jobs.Store and cost.Store, for several server
 // replicas sharing one database. Close it when done.
 type Postgres struct {
-	pool *pgxpool.Pool
+	pool pgPool
 }
 
 var _ jobs.Store = (*Postgres)(nil)
@@ -54,15 +59,16 @@ func OpenPostgres(ctx context.Context, dsn string) (*Postgres, error) {
 		// So an operator can tell sparkplane's sessions apart in pg_stat_activity.
 		cfg.ConnConfig.RuntimeParams["application_name"] = "sparkplane"
 	}
+	pingCtx, cancel := ctx, context.CancelFunc(func() {})
+	if cfg.ConnConfig.ConnectTimeout == 0 {
+		pingCtx, cancel = context.WithTimeout(ctx, connectTimeout)
+		cfg.ConnConfig.ConnectTimeout = dialTimeout
+	}
+	defer cancel()
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", settingName, err)
 	}
-	pingCtx, cancel := ctx, context.CancelFunc(func() {})
-	if cfg.ConnConfig.ConnectTimeout == 0 {
-		pingCtx, cancel = context.WithTimeout(ctx, connectTimeout)
-	}
-	defer cancel()
 	if err := pool.Ping(pingCtx); err != nil {
 		pool.Close()
 		return nil, fmt.Errorf("%s: cannot reach PostgreSQL database %s: %w", settingName, where(cfg.ConnConfig), err)
@@ -71,7 +77,7 @@ func OpenPostgres(ctx context.Context, dsn string) (*Postgres, error) {
 		pool.Close()
 		return nil, fmt.Errorf("PostgreSQL database %s: %w", where(cfg.ConnConfig), err)
 	}
-	return &Postgres{pool: pool}, nil
+	return &Postgres{pool: pgPool{pool}}, nil
 }
 
 // settingName is how errors name the configuration that holds the DSN.
@@ -147,25 +153,38 @@ func (p *Postgres) Close() error {
 	return nil
 }
 
-// conn runs fn on a connection of the pool. The connection is waited for under ctx; once it
-// is held, fn runs under a context of its own, bounded by writeTimeout: a caller that gives up
-// (a client that disconnects) does not interrupt a write that may already have committed, and
-// learns its real outcome, as SQLite's group commit does.
+// Ping reports whether the server answers; the error wraps jobs.ErrUnavailable when it does
+// not.
+func (p *Postgres) Ping(ctx context.Context) error { return p.pool.Ping(ctx) }
+
+// conn runs a write, fn, on a connection of the pool. The connection is waited for under ctx;
+// once it is held, fn runs under a context of its own, bounded by writeTimeout: a caller that
+// gives up (a client that disconnects) does not interrupt a write that may already have
+// committed, and learns its real outcome, as SQLite's group commit does. An error that means
+// the server is gone wraps jobs.ErrUnavailable, and jobs.ErrOutcomeUnknown too when the write
+// may have committed (pgUnavailable).
 func (p *Postgres) conn(ctx context.Context, fn func(ctx context.Context, c *pgxpool.Conn) error) error {
 	c, err := p.pool.Acquire(ctx)
 	if err != nil {
-		return fmt.Errorf("postgres: acquire a connection: %w", err)
+		return fmt.Errorf("postgres: acquire a connection: %w", p.pool.unavailable(err, false))
 	}
 	defer c.Release()
 	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), writeTimeout)
 	defer cancel()
-	return fn(wctx, c)
+	return p.pool.unavailable(fn(wctx, c), true)
 }
 
 // tx runs fn in a transaction (see conn), committed when fn returns nil, rolled back otherwise.
+// An error of fn itself is one before COMMIT: whatever happened to the connection, nothing
+// was applied.
 func (p *Postgres) tx(ctx context.Context, fn func(ctx context.Context, tx pgx.Tx) error) error {
 	return p.conn(ctx, func(ctx context.Context, c *pgxpool.Conn) error {
-		return pgx.BeginFunc(ctx, c, func(tx pgx.Tx) error { return fn(ctx, tx) })
+		return pgx.BeginFunc(ctx, c, func(tx pgx.Tx) error {
+			if err := fn(ctx, tx); err != nil {
+				return &beforeCommit{err}
+			}
+			return nil
+		})
 	})
 }
 

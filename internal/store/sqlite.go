@@ -195,6 +195,14 @@ func (s *SQLite) Close() error {
 
 var errClosed = errors.New("store is closed")
 
+// Ping reports whether the database file can be read; the error wraps jobs.ErrUnavailable
+// when SQLite could not (a failing disk).
+func (s *SQLite) Ping(ctx context.Context) error {
+	var n int
+	err := s.read.QueryRowContext(ctx, `SELECT count(*) FROM schema_migrations`).Scan(&n)
+	return sqliteUnavailable(err, false)
+}
+
 // exec runs fn inside the next group-commit transaction and returns once it is durable. fn gets
 // a context that is not cancelled with the caller's: an interrupted statement would make
 // SQLite roll back the whole shared transaction, failing every other write of the batch.
@@ -261,7 +269,7 @@ func (s *SQLite) commit(batch []writeOp) {
 	tx, err := s.write.BeginTx(ctx, nil)
 	if err != nil {
 		for _, op := range batch {
-			op.result <- fmt.Errorf("begin transaction: %w", err)
+			op.result <- fmt.Errorf("begin transaction: %w", sqliteUnavailable(err, false))
 		}
 		return
 	}
@@ -271,7 +279,8 @@ func (s *SQLite) commit(batch []writeOp) {
 			continue
 		}
 		if err := op.fn(ctx, tx); err != nil {
-			results[i] = err
+			// Rolled back to its savepoint: whatever failed, this write was not applied.
+			results[i] = sqliteUnavailable(err, false)
 			if _, rerr := tx.ExecContext(ctx, "ROLLBACK TO w"); rerr != nil {
 				results[i] = errors.Join(err, fmt.Errorf("rollback to savepoint: %w", rerr))
 			}
@@ -283,7 +292,7 @@ func (s *SQLite) commit(batch []writeOp) {
 	if err := tx.Commit(); err != nil {
 		for i := range results {
 			if results[i] == nil {
-				results[i] = fmt.Errorf("commit: %w", err)
+				results[i] = fmt.Errorf("commit: %w", sqliteUnavailable(err, true))
 			}
 		}
 	}
@@ -387,7 +396,7 @@ func list[T any](ctx context.Context, db *sql.DB, table string, q *listQuery, li
 	stmt, args := q.sql(table, "doc", limit)
 	rows, err := db.QueryContext(ctx, stmt, args...)
 	if err != nil {
-		return nil, "", fmt.Errorf("list %s: %w", table, err)
+		return nil, "", fmt.Errorf("list %s: %w", table, sqliteUnavailable(err, false))
 	}
 	defer rows.Close()
 	out, err := docs(rows, table, decode)
@@ -418,7 +427,7 @@ func getDoc(ctx context.Context, q interface {
 		return nil, jobs.NotFoundError(kind, id)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("read %s %s: %w", kind, id, err)
+		return nil, fmt.Errorf("read %s %s: %w", kind, id, sqliteUnavailable(err, false))
 	}
 	return doc, nil
 }

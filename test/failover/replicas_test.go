@@ -73,20 +73,27 @@ type replica struct {
 	exited  chan struct{}
 }
 
-// start runs the binary on the replica's configuration file, its output in its log file. The
-// kernel kills it if the test process dies first.
+// start runs the binary on the replica's configuration file, its output in its log file, and
+// waits until it answers. The kernel kills it if the test process dies first.
 func (r *replica) start(t *testing.T, bin string) {
 	t.Helper()
+	if err := r.run(bin); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// run is start for any goroutine: it returns what went wrong.
+func (r *replica) run(bin string) error {
 	log, err := os.OpenFile(r.logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 	if err != nil {
-		t.Fatal(err)
+		return err
 	}
 	defer log.Close()
 	r.cmd = exec.Command(bin, "server", "--config", r.config)
 	r.cmd.Stdout, r.cmd.Stderr = log, log
 	r.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	if err := r.cmd.Start(); err != nil {
-		t.Fatalf("start %s: %v", r.name, err)
+		return fmt.Errorf("start %s: %w", r.name, err)
 	}
 	r.exited = make(chan struct{})
 	go func(cmd *exec.Cmd, exited chan struct{}) {
@@ -96,8 +103,9 @@ func (r *replica) start(t *testing.T, bin string) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	if err := sandbox.WaitHTTP(ctx, r.url+"/healthz", func() bool { return !r.done() }); err != nil {
-		t.Fatalf("%s did not answer: %v\n%s", r.name, err, r.logTail())
+		return fmt.Errorf("%s did not answer: %w\n%s", r.name, err, r.logTail())
 	}
+	return nil
 }
 
 func (r *replica) pid() int { return r.cmd.Process.Pid }
@@ -163,41 +171,18 @@ type replicas struct {
 	list  []*replica
 	lease string
 	key   config.Credential
+	dsn   string
+	dir   string
 }
 
 // startReplicas writes n configurations (each its own port and data directory, the rest
 // alike) and starts the servers one after the other.
 func startReplicas(t *testing.T, bin, dsn string, n int) *replicas {
 	t.Helper()
-	env := testenv.Get(t)
-	dir := t.TempDir()
-	rs := &replicas{lease: fmt.Sprintf("failover-%d", time.Now().UnixNano()%1e9),
+	rs := &replicas{lease: fmt.Sprintf("failover-%d", time.Now().UnixNano()%1e9), dsn: dsn, dir: t.TempDir(),
 		key: config.Credential{AccessKeyID: "SPKFAILOVERTEST00001", SecretAccessKey: "failover-test-secret-key-0001"}}
-	for i := range n {
-		port, err := sandbox.FreePort()
-		if err != nil {
-			t.Fatal(err)
-		}
-		name := fmt.Sprintf("replica-%d", i+1)
-		cfg := config.Config{
-			Listen: fmt.Sprintf("127.0.0.1:%d", port), DataDir: filepath.Join(dir, name), Database: dsn,
-			Region: region, AccountID: "000000000000", LogLevel: "info",
-			Credentials:        []config.Credential{rs.key},
-			ExecutionRoles:     []config.ExecutionRole{{Arn: roleArn, VirtualClusters: []string{"*"}}},
-			ContainerProviders: []config.ContainerProvider{{ID: provider, Kubeconfig: env.Kubeconfig, CreateNamespaces: true}},
-			LeaderElection:     config.LeaderElection{Namespace: "default", Name: rs.lease},
-		}
-		raw, err := yaml.Marshal(cfg)
-		if err != nil {
-			t.Fatal(err)
-		}
-		path := filepath.Join(dir, name+".yaml")
-		if err := os.WriteFile(path, raw, 0o600); err != nil {
-			t.Fatal(err)
-		}
-		r := &replica{name: name, config: path, url: "http://" + cfg.Listen, logPath: filepath.Join(dir, name+".log")}
-		rs.list = append(rs.list, r)
-		r.start(t, bin)
+	for range n {
+		rs.add(t).start(t, bin)
 	}
 	t.Cleanup(func() {
 		for _, r := range rs.list {
@@ -210,6 +195,36 @@ func startReplicas(t *testing.T, bin, dsn string, n int) *replicas {
 		}
 	})
 	return rs
+}
+
+// add writes the configuration of one more replica (its own port and data directory, the
+// rest as the others'), which the caller starts.
+func (rs *replicas) add(t *testing.T) *replica {
+	t.Helper()
+	port, err := sandbox.FreePort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	name := fmt.Sprintf("replica-%d", len(rs.list)+1)
+	cfg := config.Config{
+		Listen: fmt.Sprintf("127.0.0.1:%d", port), DataDir: filepath.Join(rs.dir, name), Database: rs.dsn,
+		Region: region, AccountID: "000000000000", LogLevel: "info",
+		Credentials:        []config.Credential{rs.key},
+		ExecutionRoles:     []config.ExecutionRole{{Arn: roleArn, VirtualClusters: []string{"*"}}},
+		ContainerProviders: []config.ContainerProvider{{ID: provider, Kubeconfig: testenv.Get(t).Kubeconfig, CreateNamespaces: true}},
+		LeaderElection:     config.LeaderElection{Namespace: "default", Name: rs.lease},
+	}
+	raw, err := yaml.Marshal(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(rs.dir, name+".yaml")
+	if err := os.WriteFile(path, raw, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r := &replica{name: name, config: path, url: "http://" + cfg.Listen, logPath: filepath.Join(rs.dir, name+".log")}
+	rs.list = append(rs.list, r)
+	return r
 }
 
 // holder is the replica whose pid the Lease's holder identity (host_pid_random) names, or nil.

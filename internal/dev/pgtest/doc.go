@@ -12,6 +12,11 @@
 // immediate, then kill) and removes the directory, and the kernel sends it SIGQUIT if the test
 // process dies first (an immediate shutdown that also ends its backends).
 //
+// Crash ends the server as a crash would (an immediate shutdown by its pid: sessions cut, no
+// checkpoint) and Restart starts it again on the same data directory and socket, for tests of
+// a database lost at run time; such a server is started with CrashSafe settings, so that a
+// confirmed commit survives the crash.
+//
 // A package shares one server among its tests through a Shared started on first use and stopped
 // from TestMain; each test gets a new, empty database on it:
 //

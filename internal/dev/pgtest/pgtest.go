@@ -40,6 +40,13 @@ type Options struct {
 	Settings map[string]string
 }
 
+// CrashSafe are the Settings of a server that a test crashes (Crash) and restarts: without
+// Durable, synchronous_commit is off, and a transaction whose commit was confirmed can be lost
+// in a crash. With it on, a commit is confirmed once the write-ahead log has reached the
+// operating system, which a crash of the server leaves in place (fsync stays off: the machine
+// does not crash).
+var CrashSafe = map[string]string{"synchronous_commit": "on"}
+
 // Server is a running PostgreSQL server of this process.
 type Server struct {
 	// Dir holds the data directory (data/), the socket and the server log (postgres.log).
@@ -49,6 +56,9 @@ type Server struct {
 	cmd      *exec.Cmd
 	exited   chan struct{} // closed when the server process has ended
 	waitErr  error         // its exit status, once exited is closed
+	bin      string
+	cred     *syscall.Credential
+	args     []string // of the postgres command, for Restart
 	dbs      atomic.Int64
 	stopOnce sync.Once
 	stopErr  error
@@ -82,34 +92,74 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 		return fail(fmt.Errorf("postgres test server: %w", err))
 	}
 
-	logFile, err := os.Create(filepath.Join(dir, "postgres.log"))
-	if err != nil {
-		return fail(fmt.Errorf("postgres test server: %w", err))
-	}
-	defer logFile.Close() // the child holds its own descriptor
 	args := []string{"-D", data, "-k", dir, "-p", strconv.Itoa(port)}
 	for _, kv := range settings(opts) {
 		args = append(args, "-c", kv)
 	}
-	// Not CommandContext: the server outlives ctx, which bounds only the start.
-	cmd := exec.Command(filepath.Join(bin, "postgres"), args...)
-	cmd.Dir, cmd.Env = dir, ChildEnv(dir)
-	cmd.Stdout, cmd.Stderr = logFile, logFile
-	// SIGQUIT is an immediate shutdown: the postmaster ends its backends too, so a test binary
-	// that crashes or is killed leaves no server behind.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: cred, Pdeathsig: syscall.SIGQUIT}
-	if err := cmd.Start(); err != nil {
-		return fail(fmt.Errorf("postgres test server: start %s: %w", cmd.Path, err))
+	s := &Server{Dir: dir, bin: bin, cred: cred, args: args}
+	if err := s.run(); err != nil {
+		return fail(err)
 	}
-	s := &Server{Dir: dir, cmd: cmd, exited: make(chan struct{})}
-	go func() {
-		s.waitErr = cmd.Wait()
-		close(s.exited)
-	}()
 	if err := s.waitReady(ctx); err != nil {
 		return nil, errors.Join(err, s.Stop())
 	}
 	return s, nil
+}
+
+// run starts the postgres process on the server's data directory, its output appended to
+// postgres.log.
+func (s *Server) run() error {
+	logFile, err := os.OpenFile(filepath.Join(s.Dir, "postgres.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return fmt.Errorf("postgres test server: %w", err)
+	}
+	defer logFile.Close() // the child holds its own descriptor
+	// Not CommandContext: the server outlives the context of its start.
+	cmd := exec.Command(filepath.Join(s.bin, "postgres"), s.args...)
+	cmd.Dir, cmd.Env = s.Dir, ChildEnv(s.Dir)
+	cmd.Stdout, cmd.Stderr = logFile, logFile
+	// SIGQUIT is an immediate shutdown: the postmaster ends its backends too, so a test binary
+	// that crashes or is killed leaves no server behind.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: s.cred, Pdeathsig: syscall.SIGQUIT}
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("postgres test server: start %s: %w", cmd.Path, err)
+	}
+	exited := make(chan struct{})
+	s.cmd, s.exited = cmd, exited
+	go func() {
+		s.waitErr = cmd.Wait()
+		close(exited)
+	}()
+	return nil
+}
+
+// Pid is the process id of the server (its postmaster).
+func (s *Server) Pid() int { return s.cmd.Process.Pid }
+
+// Crash stops the server the way a crash does, by its pid, and returns once it has exited: an
+// immediate shutdown (SIGQUIT, what pg_ctl stop -m immediate sends), in which the postmaster
+// ends every session at once, without a checkpoint, so that the next start recovers from the
+// write-ahead log. Clients see their connections cut in the middle of what they were doing.
+// The data directory stays, for Restart.
+func (s *Server) Crash() error {
+	if !s.signal(syscall.SIGQUIT, 30*time.Second) && !s.signal(syscall.SIGKILL, 10*time.Second) {
+		return fmt.Errorf("postgres test server pid %d did not stop", s.cmd.Process.Pid)
+	}
+	return nil
+}
+
+// Restart starts the server again on its data directory and socket after Crash, and returns
+// once it accepts connections (after its crash recovery).
+func (s *Server) Restart(ctx context.Context) error {
+	select {
+	case <-s.exited:
+	default:
+		return fmt.Errorf("postgres test server pid %d still runs", s.cmd.Process.Pid)
+	}
+	if err := s.run(); err != nil {
+		return err
+	}
+	return s.waitReady(ctx)
 }
 
 // InitDB creates the data directory dir/data with initdb from bin, as cred (nil: the caller),

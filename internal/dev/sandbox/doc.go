@@ -11,6 +11,10 @@
 // Proxy on the sandbox's API port (run as `sparkplane-sandbox proxy`), so that .sandbox/env
 // keeps its shape; status says which replica leads.
 //
+// Cluster.Component reads how one of the cluster's processes runs (from /proc), so that a
+// failure test can kill it by its pid and start it again as it was, on the same port and
+// etcd; kwokctl itself stops and starts only whole clusters.
+//
 // Every part it starts runs in a process group of its own with a pid file and a log in the
 // state directory, so that `down` stops exactly what `up` started.
 package sandbox

@@ -107,6 +107,9 @@ func Get(t testing.TB) *Env {
 	return shared
 }
 
+// Cluster is the kwokctl cluster, for failure tests that stop and start its components.
+func (e *Env) Cluster() *sandbox.Cluster { return e.cluster }
+
 // baseDir holds one directory per running test cluster.
 func baseDir() string { return filepath.Join(os.TempDir(), "sparkplane-testenv") }
 
