@@ -17,8 +17,12 @@ import (
 // database directly, with no server running and no API call (store migrate, store backup).
 // They take no endpoint or credentials: what they need is access to the database itself.
 func StoreCommands() []*cobra.Command {
+	// `sparkplane backup` is store backup under the name an operator looks for first.
+	backup := storeBackupCmd()
+	backup.Use = "backup --database PATH --to FILE"
+	backup.Short += " (the same as store backup)"
 	return []*cobra.Command{group("store", "Work on a server's database directly: move it to PostgreSQL, back it up",
-		storeMigrateCmd(), storeBackupCmd())}
+		storeMigrateCmd(), storeBackupCmd()), backup}
 }
 
 // secretsKeyNote is what both commands say about the key that seals users' secret access

@@ -154,6 +154,11 @@ func TestStoreBackup(t *testing.T) {
 	if _, err := b.GetJobRun(t.Context(), "run2"); err != nil {
 		t.Errorf("the backup: %v", err)
 	}
+	// `sparkplane backup` is the same command.
+	again := filepath.Join(t.TempDir(), "again.db")
+	if out, _, err := executeStore(t, "backup", "--database", path, "--to", again); err != nil || !strings.Contains(out, "integrity_check ok") {
+		t.Errorf("sparkplane backup: %v\n%s", err, out)
+	}
 }
 
 // TestStoreMigrate moves a SQLite store to a real PostgreSQL server through the command, and
