@@ -88,9 +88,15 @@ func TestStandInSparkUI(t *testing.T) {
 		page = body
 		return strings.Contains(body, `href="/base/jobs/job/?id=0"`)
 	})
-	if resp, body := get("/jobs/job/?id=0"); resp == nil || resp.StatusCode != http.StatusOK || !strings.Contains(body, "Details for Job 0") ||
-		!strings.Contains(body, `href="/base/stages/stage/?id=0&amp;attempt=0"`) {
-		t.Errorf("job 0's page: %v\n%s", resp, body)
+	// A job shows in the list as soon as it is submitted, its stages a moment later.
+	var jobPage string
+	var jobResp *http.Response
+	waitFor(t, time.Minute, "job 0's page listing its first stage", func() bool {
+		jobResp, jobPage = get("/jobs/job/?id=0")
+		return jobResp != nil && jobResp.StatusCode == http.StatusOK && strings.Contains(jobPage, `href="/base/stages/stage/?id=0&amp;attempt=0"`)
+	})
+	if !strings.Contains(jobPage, "Details for Job 0") {
+		t.Errorf("job 0's page: %v\n%s", jobResp, jobPage)
 	}
 	if resp, body := get("/jobs/job/?id=99"); resp == nil || resp.StatusCode != http.StatusNotFound {
 		t.Errorf("an unknown job's page: %v %s", resp, body)
