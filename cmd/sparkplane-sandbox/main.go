@@ -161,6 +161,9 @@ func main() {
 			if err != nil {
 				return fmt.Errorf("--kubeconfig %s: %w", kubeconfig, err)
 			}
+			// The emulator stands in for every node's kubelet at once (each with a budget of its
+			// own on a real cluster): client-go's default 5 requests/s would queue a big job's end.
+			cfg.QPS, cfg.Burst = 200, 400
 			client, err := kubernetes.NewForConfig(cfg)
 			if err != nil {
 				return err

@@ -7,6 +7,8 @@ import (
 	"os"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/sparkplane/sparkplane/internal/wellknown"
 )
 
 // The two kinds of termination message the shipper writes, one line each. The pod wiring
@@ -16,7 +18,7 @@ import (
 const (
 	// FailurePrefix starts the message of a shipper that could not ship a stream:
 	// "logs could not be shipped to s3://bucket/key: AccessDenied: Access Denied".
-	FailurePrefix = "logs could not be shipped"
+	FailurePrefix = wellknown.LogShippingFailurePrefix
 	// SuccessPrefix starts the message of a shipper that shipped every stream:
 	// "logs shipped: stdout 1234 bytes to s3://bucket/prefix/stdout.gz, stderr ...".
 	SuccessPrefix = "logs shipped:"
