@@ -14,7 +14,7 @@ LDFLAGS := -X github.com/sparkplane/sparkplane/internal/buildinfo.Version=$(VERS
 # The platforms `make image` builds, as one image index.
 IMAGE_PLATFORMS ?= linux/amd64,linux/arm64
 
-.PHONY: all build image manifests tools postgres lint test test-unit bench sandbox sandbox-down sandbox-status clean
+.PHONY: all build image manifests tools postgres chromium lint test test-unit bench sandbox sandbox-down sandbox-status clean
 
 all: build
 
@@ -43,8 +43,12 @@ lint:
 postgres:
 	bash hack/postgres.sh
 
+## chromium: install Debian's Chromium when missing (the console's browser tests drive it headless).
+chromium:
+	bash hack/chromium.sh
+
 ## test: lint, then every test (unit and integration against a real control plane).
-test: lint tools postgres
+test: lint tools postgres chromium
 	$(GO) test $(TEST_FLAGS) ./...
 
 ## test-unit: the packages that need no cluster, fast.

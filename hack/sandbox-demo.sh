@@ -228,3 +228,8 @@ PY
   "$sparkplane" audit list --endpoint-url "$SPARKPLANE_ENDPOINT" --since 5m --principal "$arn"
 fi
 say "empty nodes are removed by Karpenter 30 s after their last pod; 'make sandbox-down' stops the sandbox"
+# --- The web console: the same server, in a browser, signed in as the sandbox's key by a link
+# that works once (run 'bin/sparkplane console' again for another).
+say "the web console (sparkplane console): open the link to follow the seed's job run $id in a browser"
+"$sparkplane" console --endpoint-url "$SPARKPLANE_ENDPOINT" | sed 's/^/    /'
+say "    the seed's job run: $SPARKPLANE_ENDPOINT/console/virtualclusters/$VIRTUAL_CLUSTER_ID/jobruns/$id"

@@ -67,13 +67,52 @@ type jobRunWithCost struct {
 	// SparkVersion is the Spark version whose spark-submit rules built the current
 	// attempt's driver objects, once they exist (extension member).
 	SparkVersion string `json:"sparkplaneSparkVersion,omitempty"`
+	// Timeline is when the run reached each step of its current attempt (extension member).
+	Timeline []TimelineStep `json:"sparkplaneTimeline,omitempty"`
+	// Attempt is the current attempt and its driver pod (extension member).
+	Attempt *AttemptInfo `json:"sparkplaneAttempt,omitempty"`
+}
+
+// TimelineStep is one step of a job run's life: what happened and when.
+type TimelineStep struct {
+	Step string    `json:"step"`
+	At   time.Time `json:"at"`
+}
+
+// AttemptInfo is a job run's current driver attempt, as DescribeJobRun's extension member
+// shows it.
+type AttemptInfo struct {
+	Number    int    `json:"number"`
+	Namespace string `json:"namespace,omitempty"`
+	DriverPod string `json:"driverPod,omitempty"`
+}
+
+// timeline lists the steps a run has reached, in order: accepted, admitted to a concurrency
+// slot, driver objects created, driver running, finished.
+func timeline(run jobs.JobRun) []TimelineStep {
+	a := run.Attempt
+	steps := []TimelineStep{{"PENDING: accepted", run.CreatedAt}}
+	if !a.AdmittedAt.IsZero() {
+		steps = append(steps, TimelineStep{"admitted to a concurrency slot", a.AdmittedAt})
+	}
+	if !a.SubmittedAt.IsZero() {
+		steps = append(steps, TimelineStep{fmt.Sprintf("SUBMITTED: attempt %d's driver created", a.Current()), a.SubmittedAt})
+	}
+	if !a.RunningAt.IsZero() {
+		steps = append(steps, TimelineStep{"RUNNING: driver started", a.RunningAt})
+	}
+	if run.FinishedAt != nil {
+		steps = append(steps, TimelineStep{string(run.State), *run.FinishedAt})
+	}
+	return steps
 }
 
 // withCost adds the cost summary to a described job run. Cost is an extension: when it cannot
 // be read the job run is still described (without the member) and the failure is logged, so a
 // cost problem never breaks the AWS operation. A job run with no recorded pod has no member.
 func (s *Server) withCost(ctx context.Context, run jobs.JobRun) any {
-	out := jobRunWithCost{JobRun: run, SparkVersion: run.Attempt.SparkVersion}
+	out := jobRunWithCost{JobRun: run, SparkVersion: run.Attempt.SparkVersion, Timeline: timeline(run),
+		Attempt: &AttemptInfo{Number: run.Attempt.Current(), Namespace: run.Attempt.Namespace, DriverPod: run.Attempt.DriverPod}}
 	if s.cost == nil {
 		return out
 	}

@@ -1,7 +1,9 @@
 package api
 
 import (
+	"fmt"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/sparkplane/sparkplane/internal/jobs"
@@ -130,9 +132,25 @@ func (s *Server) listJobRuns(r *http.Request, _ []byte) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	q := r.URL.Query()
 	f := jobs.JobRunFilter{
-		VirtualClusterID: r.PathValue("virtualClusterId"), Name: r.URL.Query().Get("name"),
+		VirtualClusterID: r.PathValue("virtualClusterId"), Name: q.Get("name"),
 		States: states[jobs.JobRunState](r), TimeFilter: tf,
+		// Extensions (sparkplane only): the runs one principal started, and runs by tag.
+		CreatedBy: q.Get("createdBy"),
+	}
+	for _, t := range q["tag"] {
+		k, v, ok := strings.Cut(t, "=")
+		if !ok || k == "" {
+			return nil, &jobs.ValidationError{Field: "tag", Rule: fmt.Sprintf("must be key=value, such as team=analytics, got %s", quoteShort(t))}
+		}
+		if f.Tags == nil {
+			f.Tags = map[string]string{}
+		}
+		if prev, dup := f.Tags[k]; dup && prev != v {
+			return nil, &jobs.ValidationError{Field: "tag", Rule: fmt.Sprintf("names the key %s twice with different values", quoteShort(k))}
+		}
+		f.Tags[k] = v
 	}
 	list, next, err := s.svc.ListJobRuns(r.Context(), f)
 	if err != nil {

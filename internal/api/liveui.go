@@ -54,7 +54,7 @@ func (s *Server) jobRunLiveUI(r *http.Request, _ []byte) (any, error) {
 		return nil, err
 	}
 	if rest == "" {
-		to := prefix + "/"
+		to := mount(r) + prefix + "/"
 		if r.URL.RawQuery != "" {
 			to += "?" + r.URL.RawQuery
 		}
@@ -76,6 +76,13 @@ func (s *Server) jobRunLiveUI(r *http.Request, _ []byte) (any, error) {
 		return nil, &apiError{http.StatusBadRequest, CodeValidation, fmt.Sprintf(
 			"job run %s runs with spark.ui.port=%d: Spark binds its UI to a port it picks, which sparkplane cannot know; "+
 				"leave spark.ui.port unset (4040) or give a port", run.ID, d.Port)}
+	}
+	if m := mount(r); m != "" {
+		// Passed on by the console: the browser sees the UI under the console's path, which
+		// is where Spark must write its links and the proxy its redirects.
+		prefix = m + prefix
+		r = r.Clone(r.Context())
+		r.URL.Path, r.URL.RawPath = m+r.URL.Path, m+r.URL.EscapedPath()
 	}
 	proxy := &liveui.Proxy{Transport: s.liveUI.Transport(), Pod: d.Pod, Prefix: prefix,
 		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) { s.liveUIFailure(r, err)(w) }}

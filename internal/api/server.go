@@ -64,6 +64,12 @@ type Options struct {
 	// the audit listing route; nil leaves it answering that there is no audit log.
 	Audit      *audit.Log
 	AuditStore audit.Store
+	// SparkConf, when set, answers the resolved Spark configuration route
+	// (GET /virtualclusters/{virtualClusterId}/jobruns/{id}/sparkconf); nil leaves it out.
+	SparkConf SparkConf
+	// SignIn, when set, answers the console sign-in link route (POST /consolesignin); nil
+	// leaves it out.
+	SignIn SignInLinks
 	// Ready reports whether the server can serve calls now: nil, or what it lacks (its
 	// database does not answer). /readyz asks it on every request; nil leaves /readyz
 	// answering as /healthz does.
@@ -87,6 +93,8 @@ type Server struct {
 	sparkUI      SparkUI
 	logs         Logs
 	liveUI       LiveUI
+	signIn       SignInLinks
+	sparkConf    SparkConf
 	audit        *audit.Log
 	auditStore   audit.Store
 	ready        func(ctx context.Context) error
@@ -119,7 +127,7 @@ func New(svc *jobs.Service, auth *Authenticator, opts Options) (*Server, error) 
 	s := &Server{svc: svc, auth: auth, log: opts.Logger, maxBody: opts.MaxBodyBytes, mux: http.NewServeMux(), cost: opts.Cost,
 		metricsToken: opts.MetricsToken, metrics: m, gatherer: opts.Gatherer, trust: opts.TrustPolicies,
 		dir: opts.Directory, audit: opts.Audit, auditStore: opts.AuditStore, sparkUI: opts.SparkUI, logs: opts.Logs,
-		liveUI: opts.LiveUI, ready: opts.Ready}
+		liveUI: opts.LiveUI, signIn: opts.SignIn, sparkConf: opts.SparkConf, ready: opts.Ready}
 	if s.dir == nil {
 		s.dir = access.NewDirectory(access.Options{})
 	}
@@ -196,6 +204,7 @@ func (s *Server) routes() {
 		"GET /virtualclusters/{virtualClusterId}/settings":          {sp("GetVirtualClusterSettings"), s.getSettings, s.on(sp("GetVirtualClusterSettings"), vc), false},
 		"PUT /virtualclusters/{virtualClusterId}/settings":          {sp("PutVirtualClusterSettings"), s.putSettings, s.on(sp("PutVirtualClusterSettings"), vc), true},
 		"DELETE /virtualclusters/{virtualClusterId}/settings":       {sp("DeleteVirtualClusterSettings"), s.deleteSettings, s.on(sp("DeleteVirtualClusterSettings"), vc), true},
+		"GET /virtualclusters/{virtualClusterId}/jobruncounts":      {ec("ListJobRuns"), s.jobRunCounts, s.on(ec("ListJobRuns"), vc), false},
 		"GET /audit/events": {sp("ListAuditEvents"), s.listAuditEvents, anywhere(sp("ListAuditEvents")), false},
 	}
 	if s.sparkUI != nil {
@@ -210,6 +219,12 @@ func (s *Server) routes() {
 		live := route{sp("AccessJobRunLiveUI"), s.jobRunLiveUI, s.on(sp("AccessJobRunLiveUI"), run), false}
 		h["/virtualclusters/{virtualClusterId}/jobruns/{id}/sparkui"] = live
 		h["/virtualclusters/{virtualClusterId}/jobruns/{id}/sparkui/{path...}"] = live
+	}
+	if s.sparkConf != nil {
+		h["GET /virtualclusters/{virtualClusterId}/jobruns/{id}/sparkconf"] = route{sp("DescribeJobRunSparkConf"), s.jobRunSparkConf, s.on(sp("DescribeJobRunSparkConf"), run), false}
+	}
+	if s.signIn != nil {
+		h["POST /consolesignin"] = route{sp("CreateConsoleSignInLink"), s.createSignInLink, anywhere(sp("CreateConsoleSignInLink")), true}
 	}
 	if s.trust != nil {
 		h["GET /virtualclusters/{virtualClusterId}/trustpolicy"] = route{sp("GetTrustPolicy"), func(r *http.Request, _ []byte) (any, error) {
@@ -259,18 +274,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	w.Header().Set("X-Amzn-Requestid", requestID())
-	if r.ContentLength > s.maxBody {
-		writeError(w, r, s.log, &apiError{http.StatusRequestEntityTooLarge, CodeValidation, fmt.Sprintf("request body: must be at most %d bytes", s.maxBody)})
-		return
-	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.maxBody))
-	if err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			writeError(w, r, s.log, &apiError{http.StatusRequestEntityTooLarge, CodeValidation, fmt.Sprintf("request body: must be at most %d bytes", s.maxBody)})
-			return
-		}
-		writeError(w, r, s.log, &apiError{http.StatusBadRequest, CodeValidation, "request body could not be read"})
+	body, ok := s.readBody(w, r)
+	if !ok {
 		return
 	}
 	id, err := s.auth.Verify(r.Context(), r, body)
@@ -283,6 +288,31 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.record(r, w.Header(), nil, s.actionOf(r), "", sw.status, false)
 		return
 	}
+	s.serve(w, r, body, id)
+}
+
+// readBody reads a request's body whole, up to the size limit; on false the answer is
+// written.
+func (s *Server) readBody(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
+	if r.ContentLength > s.maxBody {
+		writeError(w, r, s.log, &apiError{http.StatusRequestEntityTooLarge, CodeValidation, fmt.Sprintf("request body: must be at most %d bytes", s.maxBody)})
+		return nil, false
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.maxBody))
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			writeError(w, r, s.log, &apiError{http.StatusRequestEntityTooLarge, CodeValidation, fmt.Sprintf("request body: must be at most %d bytes", s.maxBody)})
+			return nil, false
+		}
+		writeError(w, r, s.log, &apiError{http.StatusBadRequest, CodeValidation, "request body could not be read"})
+		return nil, false
+	}
+	return body, true
+}
+
+// serve runs an authenticated request (its body read) through the operations.
+func (s *Server) serve(w http.ResponseWriter, r *http.Request, body []byte, id access.Identity) {
 	ctx := context.WithValue(r.Context(), principalKey{}, id.Principal)
 	ctx = context.WithValue(ctx, identityKey{}, &id)
 	r = r.WithContext(ctx)

@@ -115,6 +115,7 @@ func Commands(opts Options) []*cobra.Command {
 		{a.executionRolesCmd(), "table"},
 		{a.iamCmd(), "json"},
 		{a.auditCmd(), "table"},
+		{a.consoleCmd(), "table"},
 	}
 	cmds := make([]*cobra.Command, len(groups))
 	for i, g := range groups {

@@ -30,9 +30,10 @@ every executor with each line prefixed [exec-N] (--all), as the Kubernetes API s
 what kubectl logs prints. With --follow, lines print as the pod writes them and the command
 ends when the job run does, with a last line saying how it ended.
 
-Logs are read from the pod while it exists: a driver pod is deleted some time after its run
-ends (the server's driverTTL) and Spark deletes executors it no longer needs; this version of
-sparkplane does not ship container logs to S3.`,
+Logs are read from the pod while it exists. A driver pod is deleted some time after its run
+ends (the server's driverTTL) and Spark deletes executors it no longer needs: the logs of a run
+with an s3MonitoringConfiguration.logUri are then read from what was shipped to S3, and those
+of a run without one are gone with its pods.`,
 		Example: `  sparkplane jobs logs --virtual-cluster-id abc123 --id 0000000abcdefghijkl --follow
   sparkplane jobs logs 0000000abcdefghijkl --virtual-cluster-id abc123 --executor 1 --since 10m --tail 100
   sparkplane jobs logs 0000000abcdefghijkl --virtual-cluster-id abc123 --all`,

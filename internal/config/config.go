@@ -67,7 +67,23 @@ type Config struct {
 	LogShipping LogShipping `json:"logShipping,omitempty"`
 	// SparkUI tunes the live Spark UI route, which proxies a running driver's UI.
 	SparkUI SparkUI `json:"sparkUI,omitempty"`
+	// Console tunes the web console served at /console/.
+	Console Console `json:"console,omitempty"`
 }
+
+// Console tunes the web console.
+type Console struct {
+	// Disabled leaves /console/ out: only the API is served.
+	Disabled bool `json:"disabled,omitempty"`
+	// SessionDuration is how long a sign-in lasts (default 12h, at most 168h).
+	SessionDuration Duration `json:"sessionDuration,omitempty"`
+	// SecureCookies marks the console's cookies Secure although this server serves plain
+	// HTTP: set it behind a proxy that terminates TLS. Under tls they are Secure anyway.
+	SecureCookies bool `json:"secureCookies,omitempty"`
+}
+
+// MaxConsoleSession is the longest console.sessionDuration accepted.
+const MaxConsoleSession = 168 * time.Hour
 
 // SparkUI tunes the live Spark UI route.
 type SparkUI struct {
@@ -337,6 +353,9 @@ func (c Config) Validate() error {
 	}
 	if c.Audit.Retention.Duration < 0 {
 		bad("audit.retention", "must not be negative, got %s", c.Audit.Retention)
+	}
+	if d := c.Console.SessionDuration.Duration; d < 0 || d > MaxConsoleSession {
+		bad("console.sessionDuration", "must be between 0 (the default, 12h) and %s, got %s", MaxConsoleSession, c.Console.SessionDuration)
 	}
 	return errors.Join(errs...)
 }

@@ -85,6 +85,11 @@
 //	                                # portforward (the API server's pods/portforward; needs RBAC create
 //	                                # on pods/portforward), auto (direct for a provider without
 //	                                # kubeconfig while the server runs in a pod, else portforward)
+//	console:                        # the web console at /console/ (internal/console)
+//	  disabled: false               # true: serve the API only
+//	  sessionDuration: 12h          # how long a sign-in lasts, at most 168h
+//	  secureCookies: false          # mark cookies Secure behind a proxy that terminates TLS
+//	                                # (they are Secure anyway when tls is set)
 //
 // The credentials file uses the AWS shared-credentials INI format, so the same file works as
 // AWS_SHARED_CREDENTIALS_FILE for the aws CLI and SDKs:

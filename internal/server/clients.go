@@ -92,14 +92,9 @@ func (s *Server) wireClusters(catalog *release.Catalog, prices *cost.Catalog, re
 			Region: cfg.Region, Metrics: costMetrics, Logger: s.log})
 	}
 	templates := &submission.Templates{AllowedDirs: cfg.PodTemplateDirs, S3: s.s3}
-	defaults := make([]submission.Defaults, len(cfg.JobDefaults))
-	for i, d := range cfg.JobDefaults {
-		defaults[i] = submission.Defaults{VirtualClusters: d.VirtualClusters, SparkConf: d.SparkConf,
-			DriverPodTemplate: d.DriverPodTemplate, ExecutorPodTemplate: d.ExecutorPodTemplate}
-	}
 	w.controller = controller.Options{
 		Store: s.Service,
-		Planner: &submission.Planner{Releases: catalog, Templates: templates, Defaults: defaults,
+		Planner: &submission.Planner{Releases: catalog, Templates: templates, Defaults: jobDefaults(cfg),
 			CreateNamespaces: createNS, EventLogURI: cfg.EventLogURI, LogShipping: shipping},
 		PendingTimeout: cfg.Controller.PendingTimeout.Duration,
 		DriverTTL:      cfg.Controller.DriverTTL.Duration,
@@ -330,4 +325,14 @@ func nativeSidecarsMissing(rc *rest.Config) string {
 		return ""
 	}
 	return fmt.Sprintf("Kubernetes %s has no native sidecar containers (1.29 and later have them), which log shipping needs", v.GitVersion)
+}
+
+// jobDefaults are the configuration's jobDefaults as the planner takes them.
+func jobDefaults(cfg config.Config) []submission.Defaults {
+	defaults := make([]submission.Defaults, len(cfg.JobDefaults))
+	for i, d := range cfg.JobDefaults {
+		defaults[i] = submission.Defaults{VirtualClusters: d.VirtualClusters, SparkConf: d.SparkConf,
+			DriverPodTemplate: d.DriverPodTemplate, ExecutorPodTemplate: d.ExecutorPodTemplate}
+	}
+	return defaults
 }

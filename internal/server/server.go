@@ -24,6 +24,7 @@ import (
 	"github.com/sparkplane/sparkplane/internal/api"
 	"github.com/sparkplane/sparkplane/internal/audit"
 	"github.com/sparkplane/sparkplane/internal/config"
+	"github.com/sparkplane/sparkplane/internal/console"
 	"github.com/sparkplane/sparkplane/internal/cost"
 	"github.com/sparkplane/sparkplane/internal/jobs"
 	"github.com/sparkplane/sparkplane/internal/release"
@@ -40,6 +41,10 @@ type Server struct {
 	Store   store.Backend
 	Service *jobs.Service
 	Handler *api.Server
+	// Console is the web console, nil when console.disabled.
+	Console *console.Console
+	// HTTP is what the listener serves: the console under /console/, the API elsewhere.
+	HTTP http.Handler
 	// Generated is the access key created on this start because none existed; the caller
 	// prints it once. It is nil on every later start.
 	Generated *config.Credential
@@ -154,6 +159,12 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 	s.Directory = access.NewDirectory(access.Options{Store: st, Sealer: sealer, AccountID: cfg.AccountID, Static: static})
 	s.Audit = audit.New(st, cfg.Audit.Retention.Duration, log)
 	s.Cost = cost.NewReporter(st, prices, nil)
+	links := &signInLinks{}
+	// The resolved configuration needs no cluster: the planner's precedence and settings.
+	planner := &submission.Planner{Releases: catalog, Defaults: jobDefaults(cfg), EventLogURI: cfg.EventLogURI}
+	if s.work != nil {
+		planner = s.work.controller.Planner.(*submission.Planner)
+	}
 	s.Handler, err = api.New(s.Service, api.NewAuthenticator(cfg.Region, s.Directory, nil), api.Options{Logger: log, Cost: s.Cost,
 		MetricsToken: cfg.MetricsToken, Registerer: reg, Gatherer: reg,
 		TrustPolicies: trustPolicies{svc: s.Service, roles: roles(cfg.ExecutionRoles)},
@@ -161,11 +172,53 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 		SparkUI: sparkUI{&sparkui.Reader{S3: s.s3, EventLogURI: cfg.EventLogURI}},
 		Logs:    podLogs{svc: s.Service, clients: s.kube, shipped: shippedLogs{s3: s.s3}},
 		LiveUI:  newLiveUI(cfg, s.Service, s.kube, log),
-		Ready:   st.Ping})
+		SparkConf: sparkConf{svc: s.Service, planner: planner},
+		SignIn:    links,
+		Ready:     st.Ping})
 	if err != nil {
 		return fail(err)
 	}
+	s.HTTP = s.Handler
+	if !cfg.Console.Disabled {
+		if s.Console, err = console.New(console.Options{API: s.Handler, Identities: s.Directory, Sessions: st,
+			SessionDuration: cfg.Console.SessionDuration.Duration, Secure: cfg.Console.SecureCookies || cfg.TLS.CertFile != "",
+			Region: cfg.Region, AccountID: cfg.AccountID, Logger: log}); err != nil {
+			return fail(err)
+		}
+		links.console = s.Console
+		mux := http.NewServeMux()
+		mux.Handle("/console/", s.Console)
+		mux.Handle("/console", s.Console)
+		mux.Handle("/", s.Handler)
+		s.HTTP = mux
+	}
 	return s, nil
+}
+
+// signInLinks answers the console sign-in link route once the console exists (it is built
+// after the API it serves).
+type signInLinks struct{ console *console.Console }
+
+func (l *signInLinks) SignInLink(ctx context.Context, id access.Identity) (string, time.Time, error) {
+	if l.console == nil {
+		return "", time.Time{}, &jobs.ValidationError{Field: "console", Rule: "the web console is disabled on this server (console.disabled)"}
+	}
+	return l.console.SignInLink(ctx, id)
+}
+
+// sparkConf resolves a run's Spark configuration with its virtual cluster's settings as
+// they are now.
+type sparkConf struct {
+	svc     *jobs.Service
+	planner *submission.Planner
+}
+
+func (c sparkConf) SparkConf(ctx context.Context, run jobs.JobRun) (map[string]string, error) {
+	vc, err := c.svc.DescribeVirtualCluster(ctx, run.VirtualClusterID)
+	if err != nil {
+		return nil, err
+	}
+	return c.planner.SparkConf(run, vc, c.svc.SettingsOf(vc))
 }
 
 // Run serves the API on ln and, while this replica leads (always, without leader election),
@@ -214,7 +267,7 @@ func (s *Server) Run(ctx context.Context, ln net.Listener) error {
 func (s *Server) serveHTTP(ctx context.Context, ln net.Listener) error {
 	// Signed requests carry a handful of short headers; 64 KiB is generous and bounds what an
 	// unauthenticated client can make the server hold.
-	srv := &http.Server{Handler: s.Handler, ReadHeaderTimeout: 10 * time.Second, MaxHeaderBytes: 64 << 10, ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelWarn)}
+	srv := &http.Server{Handler: s.HTTP, ReadHeaderTimeout: 10 * time.Second, MaxHeaderBytes: 64 << 10, ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelWarn)}
 	errc := make(chan error, 1)
 	go func() {
 		if s.Config.TLS.CertFile != "" {
@@ -227,6 +280,9 @@ func (s *Server) serveHTTP(ctx context.Context, ln net.Listener) error {
 	case err := <-errc:
 		return err
 	case <-ctx.Done():
+	}
+	if s.Console != nil {
+		s.Console.Close() // its live streams end; a browser reconnects to another replica
 	}
 	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()

@@ -63,21 +63,11 @@ var _ controller.Planner = (*Planner)(nil)
 
 // Plan resolves the job run's input for one attempt and builds its driver objects.
 func (p *Planner) Plan(ctx context.Context, run jobs.JobRun, vc jobs.VirtualCluster, settings jobs.VirtualClusterSettings, attempt int) (*controller.Plan, error) {
-	rel, err := p.Releases.Lookup(run.ReleaseLabel)
-	if err != nil {
-		return nil, &jobs.ValidationError{Field: "releaseLabel", Rule: err.Error()}
-	}
-	defaults := p.Defaults
-	if d := settings.JobDefaults; d != nil {
-		// The virtual cluster's own defaults replace the configuration file's.
-		defaults = []Defaults{{VirtualClusters: []string{"*"}, SparkConf: d.SparkConf, DriverPodTemplate: d.DriverPodTemplate, ExecutorPodTemplate: d.ExecutorPodTemplate}}
-	}
-	job, err := Resolve(run, vc, rel, defaults)
+	job, err := p.resolve(run, vc, settings)
 	if err != nil {
 		return nil, err
 	}
 	job.Attempt = attempt
-	eventLogConf(job.Conf, EventLogDir(run, p.EventLogURI))
 	now := time.Now
 	if p.Now != nil {
 		now = p.Now
@@ -123,6 +113,39 @@ func (p *Planner) Plan(ctx context.Context, run jobs.JobRun, vc jobs.VirtualClus
 		Objects:         objs,
 		LogsNote:        logsNote,
 	}, nil
+}
+
+// resolve applies the configuration precedence with the virtual cluster's settings and the
+// server's event log location; it does no I/O.
+func (p *Planner) resolve(run jobs.JobRun, vc jobs.VirtualCluster, settings jobs.VirtualClusterSettings) (spark.Job, error) {
+	rel, err := p.Releases.Lookup(run.ReleaseLabel)
+	if err != nil {
+		return spark.Job{}, &jobs.ValidationError{Field: "releaseLabel", Rule: err.Error()}
+	}
+	defaults := p.Defaults
+	if d := settings.JobDefaults; d != nil {
+		// The virtual cluster's own defaults replace the configuration file's.
+		defaults = []Defaults{{VirtualClusters: []string{"*"}, SparkConf: d.SparkConf, DriverPodTemplate: d.DriverPodTemplate, ExecutorPodTemplate: d.ExecutorPodTemplate}}
+	}
+	job, err := Resolve(run, vc, rel, defaults)
+	if err != nil {
+		return spark.Job{}, err
+	}
+	eventLogConf(job.Conf, EventLogDir(run, p.EventLogURI))
+	return job, nil
+}
+
+// SparkConf is the Spark configuration a run's driver gets, as the precedence resolves it
+// today (release defaults < the virtual cluster's defaults < spark-defaults < the job's
+// sparkSubmitParameters, then the event log settings), values of secret keys redacted as
+// Spark redacts them (spark.Redact). Settings changed since the run started are read as
+// they are now.
+func (p *Planner) SparkConf(run jobs.JobRun, vc jobs.VirtualCluster, settings jobs.VirtualClusterSettings) (map[string]string, error) {
+	job, err := p.resolve(run, vc, settings)
+	if err != nil {
+		return nil, err
+	}
+	return spark.Redact(job.Conf), nil
 }
 
 // checkTemplates checks the fetched pod templates themselves against the pod policy, so a

@@ -1,0 +1,126 @@
+// sparkplane console: the few things a page does after it has loaded. Every page works
+// without this script; with it, the job list updates live, cancel asks once more in place,
+// and the logs viewer follows a running job. Text from the server goes in as text; HTML only
+// comes from the server's own templates, which escape what they show.
+"use strict";
+
+(function () {
+  const csrf = () => (document.querySelector("main") || {}).dataset?.csrf || "";
+
+  // Live job list: the server sends the rows again whenever they change.
+  function liveRows() {
+    const body = document.querySelector("tbody[data-live]");
+    if (!body || !window.EventSource) return;
+    const status = document.getElementById("live-status");
+    const say = (t) => { if (status) status.textContent = t; };
+    const es = new EventSource(body.dataset.live);
+    es.addEventListener("rows", (ev) => {
+      const before = {};
+      body.querySelectorAll("tr[id]").forEach((tr) => { before[tr.id] = tr.dataset.state; });
+      body.innerHTML = ev.data;
+      body.querySelectorAll("tr[id]").forEach((tr) => {
+        if (before[tr.id] !== tr.dataset.state) tr.classList.add("flash");
+      });
+      say("Live · updated " + new Date().toLocaleTimeString());
+    });
+    es.addEventListener("open", () => say("Live"));
+    es.addEventListener("failed", (ev) => say("Live updates failed: " + ev.data));
+    es.addEventListener("signedout", () => { es.close(); say("Your session has ended: reload the page to sign in again."); });
+    es.addEventListener("error", () => say("Live updates interrupted; reconnecting…"));
+  }
+
+  // Cancel: the first press asks to confirm in place, the second cancels.
+  document.addEventListener("submit", async (ev) => {
+    const form = ev.target;
+    if (!form.classList || !form.classList.contains("cancel")) return;
+    ev.preventDefault();
+    const button = form.querySelector("button");
+    if (!form.dataset.armed) {
+      form.dataset.armed = "1";
+      button.textContent = "Confirm cancel";
+      button.setAttribute("aria-label", form.dataset.confirm || "Confirm cancel");
+      setTimeout(() => {
+        if (form.isConnected && form.dataset.armed) { delete form.dataset.armed; button.textContent = "Cancel"; }
+      }, 5000);
+      return;
+    }
+    button.disabled = true;
+    button.textContent = "Cancelling…";
+    const res = await fetch(form.action, {
+      method: "POST", credentials: "same-origin",
+      headers: { "Accept": "application/json", "X-CSRF-Token": csrf() },
+      body: new URLSearchParams(new FormData(form)),
+    });
+    const out = await res.json().catch(() => ({}));
+    const row = form.closest("tr");
+    if (res.ok) {
+      button.textContent = "Cancelling";
+      const badge = row && row.querySelector(".badge");
+      if (badge) { badge.textContent = "CANCEL_PENDING"; badge.className = "badge muted"; }
+    } else {
+      button.disabled = false;
+      button.textContent = "Cancel";
+      delete form.dataset.armed;
+      showAlert(out.message || ("The job run was not cancelled (" + res.status + ")"), res.status === 403);
+    }
+  });
+
+  function showAlert(text, denied) {
+    let box = document.getElementById("page-alert");
+    if (!box) {
+      box = document.createElement("div");
+      box.id = "page-alert";
+      box.setAttribute("role", "alert");
+      const main = document.querySelector("main");
+      main.insertBefore(box, main.firstChild);
+    }
+    box.className = "alert " + (denied ? "denied" : "error");
+    box.textContent = text;
+  }
+
+  // Logs viewer: follow streams the log into the page as it is written.
+  function logsViewer() {
+    const form = document.getElementById("logs-form");
+    const out = document.getElementById("log");
+    if (!form || !out) return;
+    const status = document.getElementById("log-status");
+    let ctl = null;
+    const follow = form.querySelector("[name=follow]");
+    async function run() {
+      if (ctl) ctl.abort();
+      ctl = new AbortController();
+      const q = new URLSearchParams(new FormData(form));
+      q.delete("follow");
+      q.set("follow", "true");
+      out.textContent = "";
+      status.textContent = "Following…";
+      try {
+        const res = await fetch(form.dataset.api + "?" + q.toString(), { credentials: "same-origin", signal: ctl.signal });
+        if (!res.ok) {
+          const e = await res.json().catch(() => ({}));
+          status.textContent = e.message || ("The logs could not be read (" + res.status + ")");
+          return;
+        }
+        const reader = res.body.getReader();
+        const dec = new TextDecoder();
+        for (;;) {
+          const { value, done } = await reader.read();
+          if (done) break;
+          const stick = out.scrollTop + out.clientHeight >= out.scrollHeight - 8;
+          out.append(document.createTextNode(dec.decode(value, { stream: true })));
+          if (stick) out.scrollTop = out.scrollHeight;
+        }
+        status.textContent = "The log has ended.";
+      } catch (e) {
+        if (e.name !== "AbortError") status.textContent = "Following stopped: " + e.message;
+      }
+    }
+    if (follow && follow.checked) run();
+    form.addEventListener("submit", (ev) => {
+      if (follow && follow.checked) { ev.preventDefault(); run(); }
+    });
+    if (follow) follow.addEventListener("change", () => { if (!follow.checked && ctl) { ctl.abort(); status.textContent = "Stopped following."; } });
+  }
+
+  document.addEventListener("DOMContentLoaded", () => { liveRows(); logsViewer(); });
+})();

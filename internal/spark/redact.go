@@ -1,0 +1,38 @@
+package spark
+
+import "regexp"
+
+// DefaultRedactionRegex is spark.redaction.regex's default (Spark 3.x): the values of conf
+// keys it matches are hidden wherever Spark shows its configuration.
+const DefaultRedactionRegex = `(?i)secret|password|token|access[.]?key`
+
+// Redacted is what Spark shows in place of a redacted value.
+const Redacted = "*********(redacted)"
+
+var defaultRedaction = regexp.MustCompile(DefaultRedactionRegex)
+
+// Redact returns a copy of conf with the values of secret keys replaced by Redacted: the
+// keys spark.redaction.regex matches (the conf's own setting, else Spark's default; a
+// setting that is not a valid Go regular expression falls back to the default), and the
+// values spark.redaction.string.regex matches when the conf sets one (hidden whole, where
+// Spark hides the matching part: never less than Spark hides).
+func Redact(conf map[string]string) map[string]string {
+	keys := defaultRedaction
+	if v, ok := conf["spark.redaction.regex"]; ok {
+		if re, err := regexp.Compile(v); err == nil {
+			keys = re
+		}
+	}
+	var values *regexp.Regexp
+	if v := conf["spark.redaction.string.regex"]; v != "" {
+		values, _ = regexp.Compile(v)
+	}
+	out := make(map[string]string, len(conf))
+	for k, v := range conf {
+		if keys.MatchString(k) || values != nil && values.MatchString(v) {
+			v = Redacted
+		}
+		out[k] = v
+	}
+	return out
+}
