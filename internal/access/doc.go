@@ -21,6 +21,13 @@
 // wrong key says so instead of refusing every signature. The secret is returned once, by
 // CreateAccessKey, and never logged.
 //
+// # Console sessions
+//
+// The web console signs a browser in with a session (Session, kept by a SessionStore): the
+// browser holds a random token and the store keeps only its SHA-256, so the database alone
+// signs no one in. A one-time sign-in link is a session of kind SessionKindLink that
+// TakeSession deletes as it reads it, so it works once however many replicas race for it.
+//
 // # Caching and replicas
 //
 // Lookup caches an identity (key, secret, parsed policies) for CacheTTL (5 s). A change made

@@ -133,7 +133,7 @@ func TestStoreBackup(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, w := range []string{"Backed up " + path + " (schema version 4) to " + to, "integrity_check ok",
+	for _, w := range []string{"Backed up " + path + " (schema version 5) to " + to, "integrity_check ok",
 		"Keep the secrets key with the backup, stored apart"} {
 		if !strings.Contains(out, w) {
 			t.Errorf("output does not say %q:\n%s", w, out)
@@ -180,8 +180,8 @@ func TestStoreMigrate(t *testing.T) {
 		t.Fatalf("%v\n%s%s", err, out, errOut)
 	}
 	for _, w := range []string{
-		"Copying SQLite database " + path + " (schema version 4)\n   into PostgreSQL database \"" + name + "\" as user \"sparkplane\"",
-		"rows in", "committed. PostgreSQL's schema is at version 3.",
+		"Copying SQLite database " + path + " (schema version 5)\n   into PostgreSQL database \"" + name + "\" as user \"sparkplane\"",
+		"rows in", "committed. PostgreSQL's schema is at version 4.",
 		"Give the servers on PostgreSQL the same secrets key as the SQLite server",
 		"Do not start a server on " + path + " again",
 	} {

@@ -186,11 +186,25 @@ func (s *Service) DescribeJobRun(ctx context.Context, virtualClusterID, id strin
 
 // ListJobRuns returns a page of a virtual cluster's job runs, newest first.
 func (s *Service) ListJobRuns(ctx context.Context, f JobRunFilter) ([]JobRun, string, error) {
-	if err := validateID("virtualClusterId", f.VirtualClusterID); err != nil {
+	if err := validateJobRunFilter(f); err != nil {
 		return nil, "", err
 	}
-	if err := validateTimeFilter(f.TimeFilter); err != nil {
+	if _, err := s.store.GetVirtualCluster(ctx, f.VirtualClusterID); err != nil {
 		return nil, "", err
+	}
+	f.Limit = pageSize(f.Limit)
+	return s.store.ListJobRuns(ctx, f)
+}
+
+// validateJobRunFilter checks every filter of ListJobRuns: the API's (virtualClusterId, name,
+// states, the time window and page) and the web console's (createdBy, and tags, which follow
+// the rules of a job run's own tags).
+func validateJobRunFilter(f JobRunFilter) error {
+	if err := validateID("virtualClusterId", f.VirtualClusterID); err != nil {
+		return err
+	}
+	if err := validateTimeFilter(f.TimeFilter); err != nil {
+		return err
 	}
 	var e errs
 	e.str("name", f.Name, false, 1, 64, reName)
@@ -199,14 +213,21 @@ func (s *Service) ListJobRuns(ctx context.Context, f JobRunFilter) ([]JobRun, st
 			e.fail("states", "must be one of PENDING, SUBMITTED, RUNNING, FAILED, CANCELLED, CANCEL_PENDING, COMPLETED, got %q", st)
 		}
 	}
-	if err := e.result(); err != nil {
-		return nil, "", err
+	e.str("createdBy", f.CreatedBy, false, 1, 2048, nil)
+	e.tags("tags", f.Tags)
+	return e.result()
+}
+
+// CountJobRuns returns how many job runs of a virtual cluster are in each state; a state no
+// run is in is absent. A virtual cluster that does not exist is not found.
+func (s *Service) CountJobRuns(ctx context.Context, virtualClusterID string) (map[JobRunState]int, error) {
+	if err := validateID("virtualClusterId", virtualClusterID); err != nil {
+		return nil, err
 	}
-	if _, err := s.store.GetVirtualCluster(ctx, f.VirtualClusterID); err != nil {
-		return nil, "", err
+	if _, err := s.store.GetVirtualCluster(ctx, virtualClusterID); err != nil {
+		return nil, err
 	}
-	f.Limit = pageSize(f.Limit)
-	return s.store.ListJobRuns(ctx, f)
+	return s.store.CountJobRuns(ctx, virtualClusterID)
 }
 
 // CancelJobRun asks for a job run to be cancelled: it moves to CANCEL_PENDING and the

@@ -26,6 +26,9 @@ type Store interface {
 	CreateJobRun(ctx context.Context, run JobRun, token Idempotency) (JobRun, error)
 	GetJobRun(ctx context.Context, id string) (JobRun, error)
 	ListJobRuns(ctx context.Context, f JobRunFilter) ([]JobRun, string, error)
+	// CountJobRuns returns how many job runs of a virtual cluster are in each state; a state
+	// no run is in is absent. An unknown virtual cluster has no runs.
+	CountJobRuns(ctx context.Context, virtualClusterID string) (map[JobRunState]int, error)
 	// ListActiveJobRunIDs returns the ids of the non-terminal job runs of every virtual
 	// cluster, oldest first, at most limit (all when limit <= 0).
 	ListActiveJobRunIDs(ctx context.Context, limit int) ([]string, error)
@@ -96,11 +99,17 @@ type VirtualClusterFilter struct {
 	TimeFilter
 }
 
-// JobRunFilter holds every filter of ListJobRuns.
+// JobRunFilter holds every filter of ListJobRuns. Every filter that is set must hold.
 type JobRunFilter struct {
 	VirtualClusterID string
 	Name             string
 	States           []JobRunState
+	// CreatedBy keeps the runs whose createdBy (the ARN of the principal that started them)
+	// is exactly this; "" keeps every run.
+	CreatedBy string
+	// Tags keeps the runs that have every one of these tags with exactly its value (other
+	// tags may be there too); empty keeps every run.
+	Tags map[string]string
 	TimeFilter
 }
 

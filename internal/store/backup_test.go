@@ -154,7 +154,7 @@ func TestBackupWhileWriting(t *testing.T) {
 	if counts["audit_events"] != runs {
 		t.Errorf("backup holds %d runs and %d audit events: not one point in time", runs, counts["audit_events"])
 	}
-	if report.SchemaVersion != 4 || report.Bytes == 0 || report.Path != to {
+	if report.SchemaVersion != 5 || report.Bytes == 0 || report.Path != to {
 		t.Errorf("report %+v", report)
 	}
 	if _, err := os.Stat(to + "-wal"); err == nil {

@@ -11,12 +11,14 @@ import (
 )
 
 // Backend is everything a server keeps in its store: the domain's resources (jobs.Store), the
-// cost recorder's records (cost.Store), bulk loading, and Close. SQLite and Postgres both
-// implement it, so the server can hold either.
+// cost recorder's records (cost.Store), users and keys (access.Store), the web console's
+// sessions (access.SessionStore), the audit log (audit.Store), bulk loading, and Close.
+// SQLite and Postgres both implement it, so the server can hold either.
 type Backend interface {
 	jobs.Store
 	cost.Store
 	access.Store
+	access.SessionStore
 	audit.Store
 	// ImportJobRuns inserts many job runs at once, without clientTokens, all or none; for
 	// bulk loads, not the request path.

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -178,6 +179,13 @@ func (p *Postgres) ListJobRuns(ctx context.Context, f jobs.JobRunFilter) ([]jobs
 		q.add("name = " + q.arg(f.Name))
 	}
 	pgIn(&q, "state", f.States)
+	if f.CreatedBy != "" || len(f.Tags) > 0 {
+		want, err := pgDocFilter(f.CreatedBy, f.Tags)
+		if err != nil {
+			return nil, "", err
+		}
+		q.add(pgSearchableDoc + " @> " + q.arg(want) + "::jsonb")
+	}
 	if err := q.time(f.TimeFilter); err != nil {
 		return nil, "", err
 	}
@@ -193,6 +201,51 @@ func (p *Postgres) ListJobRuns(ctx context.Context, f jobs.JobRunFilter) ([]jobs
 	}
 	out, next := page(out, limit, jobRunKey)
 	return out, next, nil
+}
+
+// pgSearchableDoc is a job run's doc as jsonb, for the filters of ListJobRuns on what only
+// the document holds. doc is json, kept as encoding/json wrote it, and may hold the escape
+// \u0000 (a NUL in a string), which jsonb refuses and which even json's ->> fails on when it
+// is anywhere in the document: one such run would fail every filtered list of its virtual
+// cluster. So each \u0000 escape becomes \u2400 (␀, SYMBOL FOR NULL) first. A backslash that
+// is escaped itself (\\) is set aside (as U+0001, which JSON text never holds raw) while
+// that is done, so that the text \u0000 in a string, written \\u0000, is kept as it is.
+const pgSearchableDoc = `replace(replace(replace(doc::text, '\\', chr(1)), '\u0000', '\u2400'), chr(1), '\\')::jsonb`
+
+// pgDocFilter is the jsonb document a run's searchable doc (pgSearchableDoc) must contain to
+// have createdBy (when not "") and every one of tags: containment (@>) compares strings
+// exactly and lets the run have other tags. A NUL in a filter becomes ␀, as in the documents,
+// so here (unlike in SQLite) a filter does not tell a NUL from a ␀; no principal ARN holds
+// either, and a tag that does is a curiosity, not something to search by.
+func pgDocFilter(createdBy string, tags map[string]string) (string, error) {
+	nul := strings.NewReplacer("\x00", "\u2400")
+	want := map[string]any{}
+	if createdBy != "" {
+		want["createdBy"] = nul.Replace(createdBy)
+	}
+	if len(tags) > 0 {
+		t := make(map[string]string, len(tags))
+		for k, v := range tags {
+			t[nul.Replace(k)] = nul.Replace(v)
+		}
+		want["tags"] = t
+	}
+	b, err := json.Marshal(want)
+	if err != nil {
+		return "", fmt.Errorf("encode job run filter: %w", err)
+	}
+	return string(b), nil
+}
+
+// CountJobRuns implements jobs.Store, reading the virtual cluster's entries of the
+// job_runs_list index.
+func (p *Postgres) CountJobRuns(ctx context.Context, virtualClusterID string) (map[jobs.JobRunState]int, error) {
+	rows, err := p.pool.Query(ctx, `SELECT state, count(*) FROM job_runs WHERE virtual_cluster_id = $1 GROUP BY state`, virtualClusterID)
+	if err != nil {
+		return nil, fmt.Errorf("count job runs: %w", err)
+	}
+	defer rows.Close()
+	return countStates(rows)
 }
 
 // ListActiveJobRunIDs implements jobs.Store. Its condition is the job_runs_active index's

@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"time"
 
 	"github.com/sparkplane/sparkplane/internal/audit"
@@ -221,18 +223,68 @@ func (s *SQLite) GetJobRun(ctx context.Context, id string) (jobs.JobRun, error) 
 
 // ListJobRuns implements jobs.Store.
 func (s *SQLite) ListJobRuns(ctx context.Context, f jobs.JobRunFilter) ([]jobs.JobRun, string, error) {
+	stmt, args, limit, err := jobRunListSQL(f)
+	if err != nil {
+		return nil, "", err
+	}
+	return s.queryJobRuns(ctx, stmt, args, limit)
+}
+
+// jobRunListSQL is the query of one page of ListJobRuns, its arguments and the page's size.
+// Whatever the filters, it walks the job_runs_list index of the virtual cluster in list order.
+func jobRunListSQL(f jobs.JobRunFilter) (stmt string, args []any, limit int, err error) {
 	var q listQuery
 	q.add("virtual_cluster_id = ?", f.VirtualClusterID)
 	if f.Name != "" {
 		q.add("name = ?", f.Name)
 	}
 	in(&q, "state", f.States)
-	if err := q.time(f.TimeFilter); err != nil {
-		return nil, "", err
+	// doc is a BLOB of JSON text: SQLite's JSON functions would read a BLOB as binary JSONB,
+	// so it is cast to TEXT. Tag keys and values are bound parameters compared with
+	// json_each's key and value, so a key needs no quoting in a JSON path whatever it holds.
+	if f.CreatedBy != "" {
+		q.add("json_extract(CAST(doc AS TEXT), '$.createdBy') = ?", f.CreatedBy)
 	}
-	limit := limitOf(f.Limit)
-	stmt, args := q.sql("job_runs", jobRunColumns, limit)
-	return s.queryJobRuns(ctx, stmt, args, limit)
+	for _, k := range slices.Sorted(maps.Keys(f.Tags)) {
+		q.add("EXISTS (SELECT 1 FROM json_each(CAST(doc AS TEXT), '$.tags') WHERE key = ? AND type = 'text' AND value = ?)", k, f.Tags[k])
+	}
+	if err := q.time(f.TimeFilter); err != nil {
+		return "", nil, 0, err
+	}
+	limit = limitOf(f.Limit)
+	stmt, args = q.sql("job_runs", jobRunColumns, limit)
+	return stmt, args, limit, nil
+}
+
+// countJobRunsSQL counts a virtual cluster's runs by state, in its entries of the
+// job_runs_list index.
+const countJobRunsSQL = `SELECT state, count(*) FROM job_runs WHERE virtual_cluster_id = ? GROUP BY state`
+
+// CountJobRuns implements jobs.Store.
+func (s *SQLite) CountJobRuns(ctx context.Context, virtualClusterID string) (map[jobs.JobRunState]int, error) {
+	rows, err := s.read.QueryContext(ctx, countJobRunsSQL, virtualClusterID)
+	if err != nil {
+		return nil, fmt.Errorf("count job runs: %w", sqliteUnavailable(err, false))
+	}
+	defer rows.Close()
+	return countStates(rows)
+}
+
+// countStates reads the (state, count) rows of a CountJobRuns query.
+func countStates(rows rowIterator) (map[jobs.JobRunState]int, error) {
+	out := map[jobs.JobRunState]int{}
+	for rows.Next() {
+		var state string
+		var n int
+		if err := rows.Scan(&state, &n); err != nil {
+			return nil, fmt.Errorf("count job runs: %w", err)
+		}
+		out[jobs.JobRunState(state)] = n
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("count job runs: %w", err)
+	}
+	return out, nil
 }
 
 func (s *SQLite) queryJobRuns(ctx context.Context, stmt string, args []any, limit int) ([]jobs.JobRun, string, error) {

@@ -99,6 +99,8 @@ var copiedTables = []tableSpec{
 	{name: "audit_events", key: 1, columns: cols(col("seq", colInt), col("at", colTime), col("request_id", colText),
 		col("principal", colText), col("access_key_id", colText), col("source", colText), col("action", colText),
 		col("resource", colText), col("outcome", colText), col("error_code", colText), col("status", colInt))},
+	{name: "console_sessions", key: 1, columns: cols(idCol, col("kind", colText), col("access_key_id", colText), createdAtCol,
+		col("expires_at", colTime))},
 }
 
 // sqliteSelect is the column list of a SELECT of t in SQLite.

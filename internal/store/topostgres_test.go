@@ -33,6 +33,7 @@ type populated struct {
 	vcWithRuns, runWithToken  string
 	virtualClusters, allRuns  []string
 	lastAuditSeq              int64
+	sessions                  []string
 	nodeKeys                  []cost.NodeKey
 	podJobRuns, podClusters   []string
 	resources                 []jobs.ResourceRef
@@ -193,6 +194,14 @@ func populate(t *testing.T, s store.Backend) populated {
 	}
 	p.lastAuditSeq = 6
 
+	// Console sessions: a signed-in browser and a sign-in link not yet used.
+	for i, kind := range []string{access.SessionKindSession, access.SessionKindLink} {
+		id := fmt.Sprintf("%064x", i+1)
+		must(s.PutSession(ctx, access.Session{ID: id, Kind: kind, AccessKeyID: "AKIAALICE1", CreatedAt: opsAt(56 + i),
+			ExpiresAt: time.Date(2100, 1, 1, 0, 0, 0, 123456789, time.UTC)}))
+		p.sessions = append(p.sessions, id)
+	}
+
 	// Cost: two nodes (one deleted) and pods of two runs (one still on its node).
 	nodes := []cost.NodeFacts{
 		{Cluster: "cluster1", Name: "node-a", UID: "uid-a", InstanceType: "m5.xlarge", CapacityType: cost.OnDemand, Zone: "us-east-1a", Region: "us-east-1", PriceLabel: "m5", CPUMillis: 4000, MemoryBytes: 16 << 30, Created: opsAt(1)},
@@ -230,6 +239,7 @@ type contents struct {
 	Keys            map[string][]access.StoredKey
 	Policies        map[string][]access.UserPolicy
 	Audit           []audit.Event
+	Sessions        []access.Session
 	Pods            map[string][]cost.PodUsage
 	OpenPods        map[string][]cost.PodUsage
 	Nodes           map[cost.NodeKey]cost.NodeFacts
@@ -288,6 +298,11 @@ func read(t *testing.T, s store.Backend, p populated) contents {
 	}
 	c.Audit, _, err = s.ListAudit(ctx, audit.Query{Limit: 100000})
 	must(err)
+	for _, id := range p.sessions {
+		sess, err := s.GetSession(ctx, id)
+		must(err)
+		c.Sessions = append(c.Sessions, sess)
+	}
 	for _, id := range p.podJobRuns {
 		c.Pods[id], err = s.PodUsageByJobRun(ctx, id)
 		must(err)
@@ -359,8 +374,8 @@ func TestCopyToPostgres(t *testing.T) {
 	if !report.Committed || report.AnalyzeErr != nil {
 		t.Fatalf("committed %v, analyze %v", report.Committed, report.AnalyzeErr)
 	}
-	if len(report.Tables) != 10 {
-		t.Errorf("copied %d tables, want all 10", len(report.Tables))
+	if len(report.Tables) != 11 {
+		t.Errorf("copied %d tables, want all 11", len(report.Tables))
 	}
 	for _, r := range report.Tables {
 		if r.SourceRows == 0 || r.SourceRows != r.TargetRows || r.SourceSum != r.TargetSum || r.Problem != "" {
@@ -462,7 +477,7 @@ func TestCopySourceErrors(t *testing.T) {
 	old := filepath.Join(dir, "old.db")
 	s := open(t, old)
 	s.Close()
-	execSQLite(t, old, `DELETE FROM schema_migrations WHERE version = 4`)
+	execSQLite(t, old, `DELETE FROM schema_migrations WHERE version = 5`)
 	newer := filepath.Join(dir, "newer.db")
 	s = open(t, newer)
 	s.Close()
@@ -474,7 +489,7 @@ func TestCopySourceErrors(t *testing.T) {
 	tests := []struct{ path, want string }{
 		{filepath.Join(dir, "missing.db"), "no SQLite database at " + filepath.Join(dir, "missing.db")},
 		{dir, dir + " is a directory, not a SQLite database file"},
-		{old, "is at schema version 3, this sparkplane's is 4: start this sparkplane's server on it once"},
+		{old, "is at schema version 4, this sparkplane's is 5: start this sparkplane's server on it once"},
 		{newer, "schema is at version 999, newer than this sparkplane knows"},
 		{other, other + " is not a sparkplane SQLite database"},
 		{garbage, garbage + " is not a sparkplane SQLite database"},

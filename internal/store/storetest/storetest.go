@@ -23,6 +23,8 @@ func Run(t *testing.T, newStore func(t *testing.T) jobs.Store) {
 		{"Idempotency", testIdempotency},
 		{"JobRunRoundTrip", testJobRunRoundTrip},
 		{"JobRunFiltersAndPagination", testJobRunList},
+		{"JobRunCreatedByAndTags", testJobRunCreatedByAndTags},
+		{"CountJobRuns", testCountJobRuns},
 		{"UpdateJobRunCompareAndSet", testUpdateJobRun},
 		{"ListActiveJobRunIDs", testListActive},
 		{"TemplatesAndSecurityConfigurations", testTemplates},
