@@ -368,13 +368,10 @@ func TestNoInjection(t *testing.T) {
 		"/console/nothing/" + url.PathEscape(attack),
 	} {
 		_, body := b.do(http.MethodGet, path, nil, nil)
-		for _, bad := range []string{"<script>", "<img", "onerror=alert"} {
-			if strings.Contains(body, bad) && !strings.Contains(body, "&lt;img") {
+		for _, bad := range []string{"<script>", "<img src=x"} {
+			if strings.Contains(body, bad) {
 				t.Errorf("%s: the page carries %q unescaped", path, bad)
 			}
-		}
-		if strings.Contains(body, "<script>alert") {
-			t.Errorf("%s: script injected:\n%s", path, body)
 		}
 	}
 	// The detail page shows the tag and the argument, escaped, and masks the secret setting.
@@ -413,13 +410,13 @@ func TestFilters(t *testing.T) {
 		return ids
 	}
 	for q, want := range map[string][]string{
-		"":                       {cID, bID, a},
-		"name=beta":              {bID},
-		"tag=team%3Ddata":        {a},
-		"tag=team%3Dnone":        nil,
+		"":                                      {cID, bID, a},
+		"name=beta":                             {bID},
+		"tag=team%3Ddata":                       {a},
+		"tag=team%3Dnone":                       nil,
 		"createdBy=" + url.QueryEscape(key.Arn): {cID},
-		"state=PENDING":          {cID, bID, a},
-		"state=COMPLETED":        nil,
+		"state=PENDING":                         {cID, bID, a},
+		"state=COMPLETED":                       nil,
 	} {
 		if got := list(q); strings.Join(got, ",") != strings.Join(want, ",") {
 			t.Errorf("?%s: %v, want %v", q, got, want)

@@ -44,7 +44,7 @@ func (c *Console) clustersPage(w http.ResponseWriter, r *http.Request, s *sessio
 			break
 		}
 		for _, vc := range list.VirtualClusters {
-			if vc.State == jobs.VCTerminated {
+			if vc.State == jobs.VirtualClusterTerminated {
 				continue
 			}
 			data.Clusters = append(data.Clusters, c.clusterRow(r.Context(), r, s, vc))
@@ -58,10 +58,7 @@ func (c *Console) clustersPage(w http.ResponseWriter, r *http.Request, s *sessio
 }
 
 func (c *Console) clusterRow(ctx context.Context, r *http.Request, s *session, vc jobs.VirtualCluster) clusterRow {
-	row := clusterRow{VC: vc}
-	if vc.ContainerProvider.Info != nil && vc.ContainerProvider.Info.EksInfo != nil {
-		row.Namespace = vc.ContainerProvider.Info.EksInfo.Namespace
-	}
+	row := clusterRow{VC: vc, Namespace: vc.ContainerProvider.Namespace()}
 	var counts struct {
 		Counts map[jobs.JobRunState]int `json:"counts"`
 	}
