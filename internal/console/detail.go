@@ -31,6 +31,48 @@ type podRow struct {
 	Executor string // executor id; "" for the driver
 }
 
+// nodeRow is one node the run's pods ran on: the question "where did my executors run".
+type nodeRow struct {
+	Node, CapacityType, InstanceType, Zone string
+	Driver                                 bool
+	Executors                              []string
+	Cost                                   float64
+}
+
+// nodes groups the run's pods by node, the driver's node first, then by pods.
+func nodes(pods []podRow) []nodeRow {
+	var out []nodeRow
+	at := map[string]int{}
+	for _, p := range pods {
+		i, ok := at[p.Node]
+		if !ok {
+			i = len(out)
+			at[p.Node] = i
+			out = append(out, nodeRow{Node: p.Node, CapacityType: string(p.CapacityType), InstanceType: p.InstanceType, Zone: p.Zone})
+		}
+		n := &out[i]
+		if p.Role == cost.RoleDriver {
+			n.Driver = true
+		} else if p.Executor != "" {
+			n.Executors = append(n.Executors, p.Executor)
+		}
+		n.Cost += p.Charge.Cost
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		if out[i].Driver != out[j].Driver {
+			return out[i].Driver
+		}
+		return len(out[i].Executors) > len(out[j].Executors)
+	})
+	return out
+}
+
+// timelineRow is a step of the run's timeline and how long after the one before it came.
+type timelineRow struct {
+	api.TimelineStep
+	After string
+}
+
 // confRow is one resolved Spark setting.
 type confRow struct{ Key, Value string }
 
@@ -42,6 +84,8 @@ type jobRunData struct {
 	Request  map[string]any
 	Cost     section[cost.JobReport]
 	Pods     []podRow
+	Nodes    []nodeRow
+	Timeline []timelineRow
 	CostBars []chartBlock
 	Conf     section[[]confRow]
 	UI       section[*sparkui.UI]
@@ -77,8 +121,16 @@ func (c *Console) jobRunPage(w http.ResponseWriter, r *http.Request, s *session)
 		return
 	}
 	run := described.JobRun
+	listCrumb.Name = c.vcName(r, s, vc)
 	d := jobRunData{Run: run, Base: "/console" + runPath, APIBase: APIPath + runPath, Request: maskedRequest(run.JobRun),
 		CSRF: s.csrf, Self: r.URL.RequestURI()}
+	for i, step := range run.Timeline {
+		row := timelineRow{TimelineStep: step}
+		if i > 0 {
+			row.After = "+" + humanDuration(step.At.Sub(run.Timeline[i-1].At))
+		}
+		d.Timeline = append(d.Timeline, row)
+	}
 	current := 1
 	if run.Attempt != nil && run.Attempt.Number > 0 {
 		current = run.Attempt.Number
@@ -95,6 +147,7 @@ func (c *Console) jobRunPage(w http.ResponseWriter, r *http.Request, s *session)
 	} else {
 		d.Cost.OK = true
 		d.Pods = pods(d.Cost.Data)
+		d.Nodes = nodes(d.Pods)
 		t := d.Cost.Data.Totals
 		role := []barPart{{"Driver", "driver", t.Driver}, {"Executors", "executors", t.Executors + t.Other}}
 		capacity := []barPart{{"Spot", "spot", t.Spot}, {"On-demand", "ondemand", t.OnDemand}}

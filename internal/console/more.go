@@ -57,6 +57,7 @@ func (c *Console) logsPage(w http.ResponseWriter, r *http.Request, s *session) {
 	if d.Run.Name != "" {
 		runCrumb.Name = d.Run.Name
 	}
+	listCrumb.Name = c.vcName(r, s, vc)
 	// The executors the run had: from its pods' cost records, which outlive the pods.
 	var rep cost.JobReport
 	execs := map[string]bool{}

@@ -280,6 +280,17 @@ func (c *Console) jobRunsLive(w http.ResponseWriter, r *http.Request, s *session
 	}
 }
 
+// vcName is a virtual cluster's name for the breadcrumbs, its id when it cannot be read.
+func (c *Console) vcName(r *http.Request, s *session, id string) string {
+	var vc struct {
+		VirtualCluster jobs.VirtualCluster `json:"virtualCluster"`
+	}
+	if err := c.call(r.Context(), r, s, http.MethodGet, "/virtualclusters/"+url.PathEscape(id), nil, nil, &vc); err != nil || vc.VirtualCluster.Name == "" {
+		return id
+	}
+	return vc.VirtualCluster.Name
+}
+
 func oneLine(s string) string { return strings.ReplaceAll(strings.ReplaceAll(s, "\r", " "), "\n", " ") }
 
 // cancel cancels a job run and returns to the page it was cancelled from; a script on that

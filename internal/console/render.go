@@ -174,6 +174,7 @@ var funcs = template.FuncMap{
 		return arn
 	},
 	"add":      func(a, b int) int { return a + b },
+	"join":     strings.Join,
 	"terminal": func(s jobs.JobRunState) bool { return s.Terminal() },
 	"cancellable": func(s jobs.JobRunState) bool {
 		return s == jobs.StatePending || s == jobs.StateSubmitted || s == jobs.StateRunning
