@@ -363,3 +363,38 @@ func TestEndToEndTemplatesAndTags(t *testing.T) {
 	}
 	_ = srv
 }
+
+// TestListFiltersAndConsoleLink lists job runs by creator and tag (sparkplane's extension
+// filters, sent beside ListJobRuns' own) and asks for a console sign-in link.
+func TestListFiltersAndConsoleLink(t *testing.T) {
+	srv := startServer(t)
+	vc := createVC(t)
+	a := startJob(t, vc, "alpha", "--tags", "team=data,env=prod")
+	b := startJob(t, vc, "beta", "--tags", "team=ml")
+	for _, c := range []struct {
+		args []string
+		want []string
+	}{
+		{[]string{"--tag", "team=data"}, []string{a}},
+		{[]string{"--tag", "team=ml", "--states", "PENDING"}, []string{b}},
+		{[]string{"--tag", "team=data", "--tag", "env=dev"}, nil},
+		{[]string{"--created-by", srv.Principal}, []string{b, a}},
+		{[]string{"--created-by", "arn:aws:iam::000000000000:user/nobody"}, nil},
+	} {
+		ids, _ := listIDs(t, append([]string{"jobs", "list", "--virtual-cluster-id", vc}, c.args...)...)
+		if strings.Join(ids, ",") != strings.Join(c.want, ",") {
+			t.Errorf("jobs list %v: %v, want %v", c.args, ids, c.want)
+		}
+	}
+	if _, _, err := execute(t, "jobs", "list", "--virtual-cluster-id", vc, "--tag", "novalue"); err == nil || !strings.Contains(err.Error(), "--tag: must be key=value") {
+		t.Errorf("--tag novalue: %v", err)
+	}
+	link := runJSON(t, "console")
+	if link["consoleUrl"] != srv.URL+"/console/" || !strings.HasPrefix(link["signInUrl"].(string), srv.URL+"/console/signin/link?token=") {
+		t.Fatalf("console: %v", link)
+	}
+	out, _, err := execute(t, "console")
+	if err != nil || !strings.Contains(out, "Sign-in link: "+srv.URL+"/console/signin/link?token=") || !strings.Contains(out, "works once") {
+		t.Fatalf("console: %q %v", out, err)
+	}
+}

@@ -1,6 +1,13 @@
 package cli
 
 import (
+	"fmt"
+	"net/url"
+	"strings"
+
+	"github.com/aws/smithy-go/middleware"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
+
 	"context"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -117,10 +124,10 @@ func (a *app) jobCancelCmd() *cobra.Command {
 
 func (a *app) jobListCmd() *cobra.Command {
 	var (
-		vc, name string
-		states   []string
-		created  createdFlags
-		pages    paging
+		vc, name, createdBy string
+		states, tags        []string
+		created             createdFlags
+		pages               paging
 	)
 	c := &cobra.Command{
 		Use:   "list",
@@ -135,11 +142,22 @@ func (a *app) jobListCmd() *cobra.Command {
 			if in.States, err = parseEnumList[types.JobRunState]("states", states); err != nil {
 				return err
 			}
+			// sparkplane's filters beyond ListJobRuns' own go as extra query parameters.
+			extra := url.Values{}
+			if createdBy != "" {
+				extra.Set("createdBy", createdBy)
+			}
+			for _, t := range tags {
+				if k, _, ok := strings.Cut(t, "="); !ok || k == "" {
+					return fmt.Errorf("--tag: must be key=value, such as team=analytics, got %q", t)
+				}
+				extra.Add("tag", t)
+			}
 			return list(a, cmd, pages, listing[emrcontainers.ListJobRunsOutput, types.JobRun]{
 				page: func(ctx context.Context, cl *emrcontainers.Client, token *string, size *int32) (*emrcontainers.ListJobRunsOutput, error) {
 					req := in
 					req.NextToken, req.MaxResults = token, size
-					return cl.ListJobRuns(ctx, &req)
+					return cl.ListJobRuns(ctx, &req, withQuery(extra))
 				},
 				fields: func(o *emrcontainers.ListJobRunsOutput) (*[]types.JobRun, **string) { return &o.JobRuns, &o.NextToken },
 				columns: []column[types.JobRun]{
@@ -158,7 +176,33 @@ func (a *app) jobListCmd() *cobra.Command {
 	f.StringVar(&name, "name", "", "only job runs with this name")
 	created.addFlags(c, "job runs")
 	f.StringSliceVar(&states, "states", nil, "only job runs in these states (PENDING, SUBMITTED, RUNNING, FAILED, CANCELLED, CANCEL_PENDING, COMPLETED); repeat or separate with commas")
+	f.StringVar(&createdBy, "created-by", "", "only job runs started by this principal ARN (sparkplane extension)")
+	f.StringArrayVar(&tags, "tag", nil, "only job runs with this tag, key=value; repeat for several, all must match (sparkplane extension)")
 	pages.addFlags(c)
 	mustRequire(c, "virtual-cluster-id")
 	return c
+}
+
+// withQuery adds query parameters to an operation's request: sparkplane's extension filters,
+// which the emr-containers model does not have. They are added before the request is signed.
+func withQuery(extra url.Values) func(*emrcontainers.Options) {
+	return func(o *emrcontainers.Options) {
+		if len(extra) == 0 {
+			return
+		}
+		o.APIOptions = append(o.APIOptions, func(st *middleware.Stack) error {
+			return st.Build.Add(middleware.BuildMiddlewareFunc("sparkplaneQuery", func(ctx context.Context, in middleware.BuildInput, next middleware.BuildHandler) (middleware.BuildOutput, middleware.Metadata, error) {
+				if req, ok := in.Request.(*smithyhttp.Request); ok {
+					q := req.URL.Query()
+					for k, vs := range extra {
+						for _, v := range vs {
+							q.Add(k, v)
+						}
+					}
+					req.URL.RawQuery = q.Encode()
+				}
+				return next.HandleBuild(ctx, in)
+			}), middleware.After)
+		})
+	}
 }

@@ -73,7 +73,8 @@ func dailyCostChart(days []cost.DayTotal, currency string) template.HTML {
 		fmt.Fprintf(&b, `<text x="%.0f" y="%.0f" text-anchor="middle">no cost recorded in this range</text></svg>`, w/2, h/2)
 		return template.HTML(b.String())
 	}
-	max = niceCeil(max)
+	step := niceCeil(max / 4)
+	max = step * 4
 	plotH := h - bottom - top
 	for i := 0; i <= 4; i++ {
 		y := top + plotH - plotH*float64(i)/4
@@ -153,8 +154,12 @@ func stageTimeline(s *eventlog.Summary) template.HTML {
 	scale := func(t time.Time) float64 { return left + (w-left-8)*float64(t.Sub(start))/float64(span) }
 	for i := 0; i <= 4; i++ {
 		x := left + (w-left-8)*float64(i)/4
-		fmt.Fprintf(&b, `<line x1="%.1f" x2="%.1f" y1="%.0f" y2="%.0f" stroke="#d8dee4"/><text x="%.1f" y="12" text-anchor="middle">%s</text>`,
-			x, x, top-4, h, x, esc(humanDuration(span*time.Duration(i)/4)))
+		anchor := "middle"
+		if i == 4 {
+			anchor = "end"
+		}
+		fmt.Fprintf(&b, `<line x1="%.1f" x2="%.1f" y1="%.0f" y2="%.0f" stroke="#d8dee4"/><text x="%.1f" y="12" text-anchor="%s">%s</text>`,
+			x, x, top-4, h, x, anchor, esc(humanDuration(span*time.Duration(i)/4)))
 	}
 	for i, st := range stages {
 		y := top + row*float64(i)

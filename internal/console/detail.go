@@ -274,7 +274,7 @@ func maskConfigurations(in []jobs.Configuration) []jobs.Configuration {
 	return out
 }
 
-var reConfArg = regexp.MustCompile(`(--conf\s+|-c\s+)(["']?)([^=\s"']+)=([^\s"']*|"[^"]*"|'[^']*')`)
+var reConfArg = regexp.MustCompile(`(--conf\s+|-c\s+)(["']?)([^=\s"']+)=("[^"]*"|'[^']*'|[^\s"']*)`)
 
 // maskParameters redacts the values of secret keys in --conf key=value arguments.
 func maskParameters(params string) string {

@@ -284,7 +284,7 @@ func (c *Console) costPage(w http.ResponseWriter, r *http.Request, s *session) {
 		d.Err = c.load(err)
 		status = d.Err.Status
 	} else {
-		d.Chart = dailyCostChart(d.Report.Days, d.Report.Currency)
+		d.Chart = dailyCostChart(everyDay(d.Report.Days, d.From, d.To), d.Report.Currency)
 		d.Jobs = d.Report.Jobs
 		sort.Slice(d.Jobs, func(i, j int) bool { return d.Jobs[i].Totals.Cost > d.Jobs[j].Totals.Cost })
 		if len(d.Jobs) > 20 {
@@ -292,4 +292,28 @@ func (c *Console) costPage(w http.ResponseWriter, r *http.Request, s *session) {
 		}
 	}
 	c.render(w, r, s, status, "cost", d, listCrumb, crumb{Name: "Cost"})
+}
+
+// everyDay puts the report's days on every day of the range, so that a day without cost
+// shows as one on the chart; a range it cannot read keeps the report's days.
+func everyDay(days []cost.DayTotal, from, to string) []cost.DayTotal {
+	start, err1 := time.Parse(time.DateOnly, from)
+	end, err2 := time.Parse(time.DateOnly, to)
+	if err1 != nil || err2 != nil || end.Before(start) || end.Sub(start) > 400*24*time.Hour {
+		return days
+	}
+	have := make(map[string]cost.DayTotal, len(days))
+	for _, d := range days {
+		have[d.Day] = d
+	}
+	var out []cost.DayTotal
+	for t := start; !t.After(end); t = t.AddDate(0, 0, 1) {
+		day := t.Format(time.DateOnly)
+		d, ok := have[day]
+		if !ok {
+			d = cost.DayTotal{Day: day}
+		}
+		out = append(out, d)
+	}
+	return out
 }
