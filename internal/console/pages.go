@@ -187,6 +187,7 @@ func (c *Console) jobRunsPage(w http.ResponseWriter, r *http.Request, s *session
 		Rows                       rowsData
 		Err                        *APIError
 		Token                      string
+		Active                     int
 		FirstURL, NextURL, LiveURL string
 	}{VC: vc.VirtualCluster, Filter: f, Token: f.Token, Rows: rowsData{CSRF: s.csrf, Self: r.URL.RequestURI()}}
 	for _, st := range []jobs.JobRunState{jobs.StatePending, jobs.StateSubmitted, jobs.StateRunning, jobs.StateCancelPending,
@@ -197,6 +198,7 @@ func (c *Console) jobRunsPage(w http.ResponseWriter, r *http.Request, s *session
 		}
 		data.States = append(data.States, stateOption{string(st), on})
 	}
+	data.Active = len(f.form())
 	status := http.StatusOK
 	runs, next, err := c.listRuns(r.Context(), r, s, vcID, f)
 	if err != nil {

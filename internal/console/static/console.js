@@ -122,5 +122,17 @@
     if (follow) follow.addEventListener("change", () => { if (!follow.checked && ctl) { ctl.abort(); status.textContent = "Stopped following."; } });
   }
 
-  document.addEventListener("DOMContentLoaded", () => { liveRows(); logsViewer(); });
+  // On a phone the filters start folded, unless some are set.
+  function foldFilters() {
+    const box = document.querySelector("details.filters-box");
+    if (box && !("active" in box.dataset) && window.matchMedia("(max-width: 720px)").matches) box.open = false;
+  }
+
+  // A log shown by its last lines starts at its end.
+  function logAtEnd() {
+    const out = document.getElementById("log");
+    if (out) out.scrollTop = out.scrollHeight;
+  }
+
+  document.addEventListener("DOMContentLoaded", () => { foldFilters(); logAtEnd(); liveRows(); logsViewer(); });
 })();
