@@ -431,3 +431,79 @@ func TestFilters(t *testing.T) {
 		t.Errorf("bad time filter: HTTP %d\n%s", resp.StatusCode, body)
 	}
 }
+
+// TestStartFromTemplate starts a job run from a job template through the start form: a
+// missing parameter and a bad number are refused with the API's field and rule, the form
+// keeps what was typed, and a good form starts exactly one run however often it is sent.
+func TestStartFromTemplate(t *testing.T) {
+	srv := apitest.Start(t)
+	c := srv.Client()
+	vc := createVC(t, c, "templates")
+	tpl, err := c.CreateJobTemplate(t.Context(), &emrcontainers.CreateJobTemplateInput{
+		Name: aws.String("pi"), ClientToken: aws.String("tpl-1"),
+		JobTemplateData: &types.JobTemplateData{
+			ExecutionRoleArn: aws.String(apitest.RoleArn), ReleaseLabel: aws.String(apitest.ReleaseLabel),
+			JobDriver: &types.JobDriver{SparkSubmitJobDriver: &types.SparkSubmitJobDriver{
+				EntryPoint: aws.String("local:///usr/lib/spark/examples/src/main/python/pi.py"), EntryPointArguments: []string{"${Slices}"},
+				SparkSubmitParameters: aws.String("--conf spark.executor.instances=${Executors}")}},
+			ParameterConfiguration: map[string]types.TemplateParameterConfiguration{
+				"Executors": {Type: types.TemplateParameterDataTypeNumber, DefaultValue: aws.String("2")},
+				"Slices":    {Type: types.TemplateParameterDataTypeString},
+			},
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := newBrowser(t, srv)
+	b.signIn(srv.Admin())
+	path := "/console/virtualclusters/" + vc + "/start"
+	resp, page := b.do(http.MethodGet, path+"?template="+*tpl.Id, nil, nil)
+	if resp.StatusCode != http.StatusOK || !strings.Contains(page, `name="param.Executors"`) || !strings.Contains(page, `name="param.Slices"`) {
+		t.Fatalf("start form: HTTP %d\n%s", resp.StatusCode, page)
+	}
+	token := hidden(t, page)
+	clientToken := regexp.MustCompile(`name="clientToken" value="([^"]+)"`).FindStringSubmatch(page)[1]
+	form := func(params map[string]string) url.Values {
+		v := url.Values{"csrf": {token}, "template": {*tpl.Id}, "clientToken": {clientToken}, "name": {"from-console"}}
+		for k, p := range params {
+			v.Set("param."+k, p)
+		}
+		return v
+	}
+	for _, bad := range []struct {
+		params map[string]string
+		want   string
+	}{
+		{map[string]string{"Executors": "3"}, "Slices"},
+		{map[string]string{"Executors": "many", "Slices": "10"}, "Executors"},
+	} {
+		resp, body := b.do(http.MethodPost, path, form(bad.params), nil)
+		if resp.StatusCode != http.StatusBadRequest || !strings.Contains(body, "jobTemplateParameters") || !strings.Contains(body, bad.want) ||
+			!strings.Contains(body, `id="p-`+bad.want+`" name="param.`+bad.want+`"`) {
+			t.Fatalf("%v: HTTP %d\n%s", bad.params, resp.StatusCode, body)
+		}
+		if !strings.Contains(body, `value="from-console"`) {
+			t.Errorf("%v: the form lost the name typed", bad.params)
+		}
+	}
+	var started []string
+	for range 2 {
+		resp, _ := b.do(http.MethodPost, path, form(map[string]string{"Executors": "3", "Slices": "10"}), nil)
+		if resp.StatusCode != http.StatusSeeOther || !strings.Contains(resp.Header.Get("Location"), "/jobruns/") {
+			t.Fatalf("start: HTTP %d to %q", resp.StatusCode, resp.Header.Get("Location"))
+		}
+		started = append(started, resp.Header.Get("Location"))
+	}
+	if started[0] != started[1] {
+		t.Fatalf("the same form sent twice started two runs: %v", started)
+	}
+	list, err := c.ListJobRuns(t.Context(), &emrcontainers.ListJobRunsInput{VirtualClusterId: aws.String(vc)})
+	if err != nil || len(list.JobRuns) != 1 || *list.JobRuns[0].Name != "from-console" {
+		t.Fatalf("runs after the form: %v %v", err, list)
+	}
+	_, body := b.do(http.MethodGet, started[0], nil, nil)
+	if !strings.Contains(body, "spark.executor.instances=3") {
+		t.Errorf("the run page does not show the parameters applied")
+	}
+}
