@@ -171,11 +171,20 @@ func (c *Console) signedIn(fn pageFunc) http.Handler {
 			if ck, err := r.Cookie(sessionCookie); err == nil && ck.Value != "" {
 				http.SetCookie(w, c.cookie(r, sessionCookie, "", time.Time{}))
 			}
-			if strings.HasPrefix(r.URL.Path, APIPath+"/") || r.Method != http.MethodGet {
+			if strings.HasPrefix(r.URL.Path, APIPath+"/") || r.Header.Get("X-CSRF-Token") != "" || strings.HasPrefix(r.URL.Path, "/console/virtualclusters/") && strings.HasSuffix(r.URL.Path, "/live") {
 				writeJSONError(w, http.StatusUnauthorized, "UnrecognizedClientException", "sign in to the console first: the session is missing or has expired")
 				return
 			}
-			http.Redirect(w, r, "/console/signin?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
+			next := r.URL.RequestURI()
+			if r.Method != http.MethodGet {
+				// A form sent after the session ended: nothing is done, and the user signs
+				// in again to the page the form was on, if the browser says which.
+				next = "/console/"
+				if ref, err := url.Parse(r.Referer()); err == nil && ref.Host == r.Host {
+					next = safeNext(ref.RequestURI())
+				}
+			}
+			http.Redirect(w, r, "/console/signin?next="+url.QueryEscape(next), http.StatusSeeOther)
 			return
 		}
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
