@@ -42,11 +42,24 @@ func ContainerPrefix(logURI, virtualClusterID, jobRunID, appID, podName string) 
 			return "", "", fmt.Errorf("container log prefix: %s %q must be non-empty and contain no /", p.name, p.v)
 		}
 	}
-	prefix = virtualClusterID + "/jobs/" + jobRunID + "/containers/" + appID + "/" + podName
+	prefix = containersPath(virtualClusterID, jobRunID) + "/" + appID + "/" + podName
 	if base != "" {
 		prefix = base + "/" + prefix
 	}
 	return bucket, prefix, nil
+}
+
+// containersPath is where a run's container logs go below its logUri, EMR on EKS's layout:
+// <virtualClusterID>/jobs/<jobRunID>/containers.
+func containersPath(virtualClusterID, jobRunID string) string {
+	return virtualClusterID + "/jobs/" + jobRunID + "/containers"
+}
+
+// ContainersURI is the s3:// URI under which a run's container logs go:
+// <logUri>/<virtualClusterID>/jobs/<jobRunID>/containers. Below it come
+// <spark application id>/<pod name>/stdout.gz and stderr.gz (ContainerPrefix).
+func ContainersURI(logURI, virtualClusterID, jobRunID string) string {
+	return strings.TrimRight(logURI, "/") + "/" + containersPath(virtualClusterID, jobRunID)
 }
 
 // ParseS3URI splits s3://bucket/key into the bucket and the key without leading or trailing

@@ -17,6 +17,8 @@ import (
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 
 	"github.com/sparkplane/sparkplane/internal/jobs"
+	"github.com/sparkplane/sparkplane/internal/logship"
+	"github.com/sparkplane/sparkplane/internal/logship/s3bucket"
 	"github.com/sparkplane/sparkplane/internal/spark"
 	"github.com/sparkplane/sparkplane/internal/submission"
 )
@@ -40,7 +42,7 @@ func (s shippedLogs) location(run jobs.JobRun) (bucket, prefix string, ok bool) 
 	if s.s3 == nil || uri == "" {
 		return "", "", false
 	}
-	u, err := url.Parse(submission.ContainersPrefix(uri, run.VirtualClusterID, run.ID))
+	u, err := url.Parse(logship.ContainersURI(uri, run.VirtualClusterID, run.ID))
 	if err != nil || u.Host == "" {
 		return "", "", false
 	}
@@ -51,19 +53,13 @@ func (s shippedLogs) location(run jobs.JobRun) (bucket, prefix string, ok bool) 
 // pods lists the pods whose logs were shipped for the run's attempt, sorted.
 func (s shippedLogs) pods(ctx context.Context, bucket, prefix string) ([]string, error) {
 	var names []string
-	p := s3.NewListObjectsV2Paginator(s.s3, &s3.ListObjectsV2Input{Bucket: aws.String(bucket), Prefix: aws.String(prefix), Delimiter: aws.String("/")})
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		var nsb *s3types.NoSuchBucket
-		if errors.As(err, &nsb) {
-			return nil, nil
-		}
-		if err != nil {
-			return nil, fmt.Errorf("list shipped logs at s3://%s/%s: %w", bucket, prefix, err)
-		}
+	err := s3bucket.List(ctx, s.s3, bucket, prefix, "/", func(page *s3.ListObjectsV2Output) {
 		for _, cp := range page.CommonPrefixes {
 			names = append(names, strings.TrimSuffix(strings.TrimPrefix(aws.ToString(cp.Prefix), prefix), "/"))
 		}
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list shipped logs at s3://%s/%s: %w", bucket, prefix, err)
 	}
 	slices.Sort(names)
 	return names, nil

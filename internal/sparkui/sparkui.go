@@ -20,6 +20,7 @@ import (
 
 	"github.com/sparkplane/sparkplane/internal/eventlog"
 	"github.com/sparkplane/sparkplane/internal/jobs"
+	"github.com/sparkplane/sparkplane/internal/logship/s3bucket"
 	"github.com/sparkplane/sparkplane/internal/spark"
 	"github.com/sparkplane/sparkplane/internal/submission"
 )
@@ -123,21 +124,15 @@ func (r *Reader) readObject(ctx context.Context, b *eventlog.Builder, bucket, ke
 // rollingFiles lists a rolling (v2) event log's events_<n>_ files in the order of n.
 func (r *Reader) rollingFiles(ctx context.Context, bucket, prefix string) ([]string, error) {
 	var keys []string
-	p := s3.NewListObjectsV2Paginator(r.S3, &s3.ListObjectsV2Input{Bucket: aws.String(bucket), Prefix: aws.String(prefix)})
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		var nsb *s3types.NoSuchBucket
-		if errors.As(err, &nsb) {
-			return nil, nil
-		}
-		if err != nil {
-			return nil, fmt.Errorf("list event log s3://%s/%s: %w", bucket, prefix, err)
-		}
+	err := s3bucket.List(ctx, r.S3, bucket, prefix, "", func(page *s3.ListObjectsV2Output) {
 		for _, o := range page.Contents {
 			if name := strings.TrimPrefix(aws.ToString(o.Key), prefix); strings.HasPrefix(name, "events_") {
 				keys = append(keys, aws.ToString(o.Key))
 			}
 		}
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list event log s3://%s/%s: %w", bucket, prefix, err)
 	}
 	index := func(key string) int {
 		name := strings.TrimPrefix(key, prefix)

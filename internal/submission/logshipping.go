@@ -70,7 +70,7 @@ func (l LogShipping) note(run jobs.JobRun, providerID string) (string, bool) {
 	case l.Unsupported[providerID] != "":
 		return "driver and executor logs are not shipped to the logUri: " + l.Unsupported[providerID] + "; the Spark event log is written under it", false
 	}
-	return "driver and executor logs go to " + ContainersPrefix(uri, run.VirtualClusterID, run.ID) + "/", true
+	return "driver and executor logs go to " + logship.ContainersURI(uri, run.VirtualClusterID, run.ID) + "/", true
 }
 
 // DefaultLogShippingResources are the added containers' resources when none are configured.
@@ -87,13 +87,6 @@ func LogURI(run jobs.JobRun) string {
 		return o.MonitoringConfiguration.S3MonitoringConfiguration.LogURI
 	}
 	return ""
-}
-
-// ContainersPrefix is the s3:// URI under which a run's container logs go, EMR on EKS's
-// layout: <logUri>/<virtualClusterId>/jobs/<jobRunId>/containers. Below it come
-// <spark application id>/<pod name>/stdout.gz and stderr.gz.
-func ContainersPrefix(logURI, virtualClusterID, jobRunID string) string {
-	return strings.TrimRight(logURI, "/") + "/" + virtualClusterID + "/jobs/" + jobRunID + "/containers"
 }
 
 // rotation is a run's containerLogRotationConfiguration, or the defaults.
@@ -135,7 +128,7 @@ func (l LogShipping) shipLogs(spec *corev1.PodSpec, sparkName string, run jobs.J
 		Resources: l.Resources, VolumeMounts: []corev1.VolumeMount{mount}, SecurityContext: noPrivileges,
 		TerminationMessagePolicy: corev1.TerminationMessageFallbackToLogsOnError,
 	}
-	dest := ContainersPrefix(LogURI(run), run.VirtualClusterID, run.ID) + "/$(SPARK_APPLICATION_ID)/$(POD_NAME)"
+	dest := logship.ContainersURI(LogURI(run), run.VirtualClusterID, run.ID) + "/$(SPARK_APPLICATION_ID)/$(POD_NAME)"
 	env := []corev1.EnvVar{
 		{Name: "POD_NAME", ValueFrom: &corev1.EnvVarSource{FieldRef: &corev1.ObjectFieldSelector{FieldPath: "metadata.name"}}},
 		{Name: "SPARK_APPLICATION_ID", ValueFrom: &corev1.EnvVarSource{FieldRef: &corev1.ObjectFieldSelector{

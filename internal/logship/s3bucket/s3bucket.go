@@ -121,3 +121,26 @@ func (b *Bucket) ObjectSize(ctx context.Context, key string) (int64, bool, error
 	}
 	return aws.ToInt64(out.ContentLength), true, nil
 }
+
+// List calls each for every page of the listing of prefix in bucket (with delimiter, when
+// not empty, for common prefixes). A bucket that does not exist lists nothing: the server's
+// readers (shipped logs, event logs) answer "not there yet" for it rather than fail.
+func List(ctx context.Context, client *s3.Client, bucket, prefix, delimiter string, each func(*s3.ListObjectsV2Output)) error {
+	in := &s3.ListObjectsV2Input{Bucket: aws.String(bucket), Prefix: aws.String(prefix)}
+	if delimiter != "" {
+		in.Delimiter = aws.String(delimiter)
+	}
+	p := s3.NewListObjectsV2Paginator(client, in)
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		var nsb *types.NoSuchBucket
+		if errors.As(err, &nsb) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		each(page)
+	}
+	return nil
+}
