@@ -9,6 +9,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/cookiejar"
 	"net/http/httptest"
 	"regexp"
 	"strconv"
@@ -94,6 +95,42 @@ func TestLiveSparkUI(t *testing.T) {
 		}
 		if resp := s.send(t, s.Admin(), http.MethodHead, p+"/jobs/"); resp.StatusCode != http.StatusOK {
 			t.Errorf("HEAD %s/jobs/: HTTP %d", p, resp.StatusCode)
+		}
+	})
+
+	t.Run("web console", func(t *testing.T) {
+		// A browser signed in to the console reaches the same UI under the console's path,
+		// with the session cookie instead of a signature, and Spark's links stay there.
+		p := prefix(live)
+		status, code, body := s.Do(t, s.Admin(), http.MethodPost, "/consolesignin", "{}")
+		var link struct{ Path string }
+		if err := json.Unmarshal(body, &link); status != http.StatusOK || err != nil {
+			t.Fatalf("POST /consolesignin: HTTP %d %s %s", status, code, body)
+		}
+		jar, _ := cookiejar.New(nil)
+		browser := &http.Client{Jar: jar}
+		resp, err := browser.Get(s.URL + link.Path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		run, err := browser.Get(s.URL + "/console" + strings.TrimSuffix(p, "/sparkui"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		page, _ := io.ReadAll(run.Body)
+		run.Body.Close()
+		if !strings.Contains(string(page), `href="/console/api`+p+`/"`) {
+			t.Fatalf("the console's run page has no link to the live UI:\n%s", page)
+		}
+		resp, err = browser.Get(s.URL + "/console/api" + p + "/")
+		if err != nil {
+			t.Fatal(err)
+		}
+		page, _ = io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK || resp.Request.URL.Path != "/console/api"+p+"/jobs/" || !strings.Contains(string(page), `href="/console/api`+p+`/stages/"`) {
+			t.Fatalf("console live UI: HTTP %d at %s\n%s", resp.StatusCode, resp.Request.URL, page)
 		}
 	})
 
