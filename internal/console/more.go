@@ -137,15 +137,13 @@ func (c *Console) startPage(w http.ResponseWriter, r *http.Request, s *session) 
 func (c *Console) showStart(w http.ResponseWriter, r *http.Request, s *session, status int, templateID string, values url.Values, token string, apiErr *APIError) {
 	vcID := r.PathValue("vc")
 	listCrumb := crumb{Name: vcID, Href: "/console/virtualclusters/" + url.PathEscape(vcID) + "/jobruns"}
-	var vc struct {
-		VirtualCluster jobs.VirtualCluster `json:"virtualCluster"`
-	}
-	if err := c.call(r.Context(), r, s, http.MethodGet, "/virtualclusters/"+url.PathEscape(vcID), nil, nil, &vc); err != nil {
+	vc, err := c.describeVC(r, s, vcID)
+	if err != nil {
 		c.fail(w, r, s, err, listCrumb, crumb{Name: "Start a job run"})
 		return
 	}
-	listCrumb.Name = vc.VirtualCluster.Name
-	d := startData{VC: vc.VirtualCluster, CSRF: s.csrf, Selected: templateID, Err: apiErr, Token: token, Name: values.Get("name")}
+	listCrumb.Name = vc.Name
+	d := startData{VC: vc, CSRF: s.csrf, Selected: templateID, Err: apiErr, Token: token, Name: values.Get("name")}
 	if d.Token == "" {
 		d.Token = clientToken()
 	}
@@ -255,17 +253,15 @@ type costData struct {
 func (c *Console) costPage(w http.ResponseWriter, r *http.Request, s *session) {
 	vcID := r.PathValue("vc")
 	listCrumb := crumb{Name: vcID, Href: "/console/virtualclusters/" + url.PathEscape(vcID) + "/jobruns"}
-	var vc struct {
-		VirtualCluster jobs.VirtualCluster `json:"virtualCluster"`
-	}
-	if err := c.call(r.Context(), r, s, http.MethodGet, "/virtualclusters/"+url.PathEscape(vcID), nil, nil, &vc); err != nil {
+	vc, err := c.describeVC(r, s, vcID)
+	if err != nil {
 		c.fail(w, r, s, err, listCrumb, crumb{Name: "Cost"})
 		return
 	}
-	listCrumb.Name = vc.VirtualCluster.Name
+	listCrumb.Name = vc.Name
 	q := r.URL.Query()
 	now := c.now().UTC()
-	d := costData{VC: vc.VirtualCluster, From: q.Get("from"), To: q.Get("to")}
+	d := costData{VC: vc, From: q.Get("from"), To: q.Get("to")}
 	if d.To == "" {
 		d.To = now.Format(time.DateOnly)
 	}

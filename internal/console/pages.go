@@ -171,10 +171,8 @@ func (c *Console) listRuns(ctx context.Context, r *http.Request, s *session, vc 
 // time; the rows update live (jobRunsLive).
 func (c *Console) jobRunsPage(w http.ResponseWriter, r *http.Request, s *session) {
 	vcID := r.PathValue("vc")
-	var vc struct {
-		VirtualCluster jobs.VirtualCluster `json:"virtualCluster"`
-	}
-	if err := c.call(r.Context(), r, s, http.MethodGet, "/virtualclusters/"+url.PathEscape(vcID), nil, nil, &vc); err != nil {
+	vc, err := c.describeVC(r, s, vcID)
+	if err != nil {
 		c.fail(w, r, s, err, crumb{Name: vcID})
 		return
 	}
@@ -189,7 +187,7 @@ func (c *Console) jobRunsPage(w http.ResponseWriter, r *http.Request, s *session
 		Token                      string
 		Active                     int
 		FirstURL, NextURL, LiveURL string
-	}{VC: vc.VirtualCluster, Filter: f, Token: f.Token, Rows: rowsData{CSRF: s.csrf, Self: r.URL.RequestURI()}}
+	}{VC: vc, Filter: f, Token: f.Token, Rows: rowsData{CSRF: s.csrf, Self: r.URL.RequestURI()}}
 	for _, st := range []jobs.JobRunState{jobs.StatePending, jobs.StateSubmitted, jobs.StateRunning, jobs.StateCancelPending,
 		jobs.StateCompleted, jobs.StateFailed, jobs.StateCancelled} {
 		on := false
@@ -217,7 +215,7 @@ func (c *Console) jobRunsPage(w http.ResponseWriter, r *http.Request, s *session
 		live.Set("nextToken", f.Token)
 	}
 	data.LiveURL = base + "/live?" + live.Encode()
-	c.render(w, r, s, status, "jobruns", data, crumb{Name: vc.VirtualCluster.Name, Href: base})
+	c.render(w, r, s, status, "jobruns", data, crumb{Name: vc.Name, Href: base})
 }
 
 // jobRunsLive sends the rows of a job list page as server-sent events whenever they
@@ -282,15 +280,21 @@ func (c *Console) jobRunsLive(w http.ResponseWriter, r *http.Request, s *session
 	}
 }
 
-// vcName is a virtual cluster's name for the breadcrumbs, its id when it cannot be read.
-func (c *Console) vcName(r *http.Request, s *session, id string) string {
-	var vc struct {
+// describeVC reads a virtual cluster as the user.
+func (c *Console) describeVC(r *http.Request, s *session, id string) (jobs.VirtualCluster, error) {
+	var out struct {
 		VirtualCluster jobs.VirtualCluster `json:"virtualCluster"`
 	}
-	if err := c.call(r.Context(), r, s, http.MethodGet, "/virtualclusters/"+url.PathEscape(id), nil, nil, &vc); err != nil || vc.VirtualCluster.Name == "" {
-		return id
+	err := c.call(r.Context(), r, s, http.MethodGet, "/virtualclusters/"+url.PathEscape(id), nil, nil, &out)
+	return out.VirtualCluster, err
+}
+
+// vcName is a virtual cluster's name for the breadcrumbs, its id when it cannot be read.
+func (c *Console) vcName(r *http.Request, s *session, id string) string {
+	if vc, err := c.describeVC(r, s, id); err == nil && vc.Name != "" {
+		return vc.Name
 	}
-	return vc.VirtualCluster.Name
+	return id
 }
 
 func oneLine(s string) string { return strings.ReplaceAll(strings.ReplaceAll(s, "\r", " "), "\n", " ") }
