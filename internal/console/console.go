@@ -19,6 +19,7 @@ import (
 
 	"github.com/sparkplane/sparkplane/internal/access"
 	"github.com/sparkplane/sparkplane/internal/api"
+	"github.com/sparkplane/sparkplane/internal/audit"
 )
 
 //go:embed templates/*.html
@@ -55,11 +56,15 @@ type Options struct {
 	Now func() time.Time
 	// LiveInterval is how often the job list's live updates read the list (default 2s).
 	LiveInterval time.Duration
+	// Audit, when set, records every sign-in, refused or not, and every sign-out, as
+	// sparkplane:ConsoleSignIn and sparkplane:ConsoleSignOut.
+	Audit *audit.Log
 }
 
 // Console serves the web console. It is safe for concurrent use.
 type Console struct {
 	api       *api.Server
+	audit     *audit.Log
 	ids       Identities
 	sessions  access.SessionStore
 	duration  time.Duration
@@ -89,7 +94,7 @@ func New(o Options) (*Console, error) {
 	if o.API == nil || o.Identities == nil || o.Sessions == nil {
 		return nil, errors.New("console: API, Identities and Sessions are required")
 	}
-	c := &Console{api: o.API, ids: o.Identities, sessions: o.Sessions, duration: o.SessionDuration, secure: o.Secure,
+	c := &Console{api: o.API, audit: o.Audit, ids: o.Identities, sessions: o.Sessions, duration: o.SessionDuration, secure: o.Secure,
 		region: o.Region, account: o.AccountID, log: o.Logger, now: o.Now, live: o.LiveInterval, stop: make(chan struct{})}
 	if c.duration <= 0 {
 		c.duration = DefaultSessionDuration

@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/emrcontainers"
@@ -199,6 +200,32 @@ func TestSignIn(t *testing.T) {
 	replay.c.Jar.SetCookies(u, []*http.Cookie{{Name: "sparkplane_session", Value: session.Value, Path: "/console/"}})
 	if resp, _ := replay.do(http.MethodGet, "/console/", nil, nil); resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("a signed-out session's cookie still works: HTTP %d", resp.StatusCode)
+	}
+
+	// The audit log has every sign-in, refused or not, and the sign-out (refusals are queued:
+	// wait for them).
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		code, _, body := srv.Get(t, "/audit/events?since=2000-01-01T00:00:00Z", true)
+		var out struct {
+			Events []struct{ Action, Outcome, AccessKeyID string }
+		}
+		if err := json.Unmarshal(body, &out); code != http.StatusOK || err != nil {
+			t.Fatalf("audit: HTTP %d %v %s", code, err, body)
+		}
+		seen := map[string]int{}
+		for _, e := range out.Events {
+			if strings.HasPrefix(e.Action, "sparkplane:Console") {
+				seen[e.Action+" "+e.Outcome]++
+			}
+		}
+		if seen["sparkplane:ConsoleSignIn denied"] == 2 && seen["sparkplane:ConsoleSignIn allowed"] == 1 && seen["sparkplane:ConsoleSignOut allowed"] == 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("console events in the audit log: %v", seen)
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
 }
 

@@ -1,13 +1,58 @@
 package console
 
 import (
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
+	"net"
 	"net/http"
 	"strings"
 	"time"
 
 	"github.com/sparkplane/sparkplane/internal/access"
+	"github.com/sparkplane/sparkplane/internal/audit"
 )
+
+// Audit actions of the console's own requests (the pages' API calls are audited as the API's).
+const (
+	actionSignIn  = "sparkplane:ConsoleSignIn"
+	actionSignOut = "sparkplane:ConsoleSignOut"
+)
+
+// record writes an audit event of a sign-in or sign-out; status 200 is allowed, 401, 403
+// and 429 are denied, others failed. A refused sign-in is queued, not waited for, so that a
+// flood of wrong secrets does not hold the database up.
+func (c *Console) record(r *http.Request, action, principal, accessKeyID string, status int, code string) {
+	if c.audit == nil {
+		return
+	}
+	e := audit.Event{Time: c.now().UTC(), RequestID: requestID(), Principal: principal, AccessKeyID: accessKeyID,
+		Source: sourceAddress(r), Action: action, Resource: "*", Status: status, Outcome: audit.Allowed}
+	switch {
+	case status == http.StatusUnauthorized || status == http.StatusForbidden || status == http.StatusTooManyRequests:
+		e.Outcome, e.ErrorCode = audit.Denied, code
+	case status >= 400:
+		e.Outcome, e.ErrorCode = audit.Failed, code
+	}
+	if err := c.audit.Record(r.Context(), e, status == http.StatusOK); err != nil {
+		c.log.Error("audit record of a console sign-in not stored", "err", err)
+	}
+}
+
+// sourceAddress is the client's address without its port, as the API's audit records it.
+func sourceAddress(r *http.Request) string {
+	host := r.RemoteAddr
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	}
+	return host
+}
+
+func requestID() string {
+	b := make([]byte, 16)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
 
 // signInForm is the sign-in page's data.
 type signInForm struct {
@@ -69,6 +114,7 @@ func (c *Console) signIn(w http.ResponseWriter, r *http.Request) {
 	}
 	now := c.now()
 	if c.failures.blocked(f.AccessKeyID, now) {
+		c.record(r, actionSignIn, "", f.AccessKeyID, http.StatusTooManyRequests, "TooManyFailedSignIns")
 		f.Error = "Too many failed sign-ins for this access key: wait a few minutes and try again."
 		c.showSignIn(w, r, http.StatusTooManyRequests, f)
 		return
@@ -84,6 +130,7 @@ func (c *Console) signIn(w http.ResponseWriter, r *http.Request) {
 		// The same answer whether the key exists or not.
 		c.failures.fail(f.AccessKeyID, now)
 		c.log.Info("console sign-in refused", "accessKeyId", f.AccessKeyID, "source", r.RemoteAddr)
+		c.record(r, actionSignIn, "", f.AccessKeyID, http.StatusUnauthorized, "InvalidClientTokenId")
 		f.Error, f.Field = "The access key ID or the secret access key is not right.", "secretAccessKey"
 		c.showSignIn(w, r, http.StatusUnauthorized, f)
 		return
@@ -96,6 +143,7 @@ func (c *Console) signIn(w http.ResponseWriter, r *http.Request) {
 	}
 	http.SetCookie(w, c.cookie(r, signInCookie, "", time.Time{}))
 	c.log.Info("console sign-in", "principal", id.Principal, "accessKeyId", id.AccessKeyID)
+	c.record(r, actionSignIn, id.Principal, id.AccessKeyID, http.StatusOK, "")
 	http.Redirect(w, r, f.Next, http.StatusSeeOther)
 }
 
@@ -129,6 +177,7 @@ func (c *Console) signInLink(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c.log.Info("console sign-in by link", "principal", id.Principal, "accessKeyId", id.AccessKeyID)
+	c.record(r, actionSignIn, id.Principal, id.AccessKeyID, http.StatusOK, "")
 	// A page, not a redirect: the link may come from another site (a chat, a terminal), and
 	// a SameSite=Strict cookie is not sent on a redirect that follows such a navigation. The
 	// page's own navigation to the console is same-site.
@@ -146,6 +195,7 @@ func (c *Console) signOut(w http.ResponseWriter, r *http.Request) {
 		if err := c.sessions.DeleteSession(r.Context(), s.storeID); err != nil {
 			c.log.Error("console session not deleted", "err", err)
 		}
+		c.record(r, actionSignOut, s.id.Principal, s.id.AccessKeyID, http.StatusOK, "")
 	}
 	http.SetCookie(w, c.cookie(r, sessionCookie, "", time.Time{}))
 	http.Redirect(w, r, "/console/signin", http.StatusSeeOther)

@@ -181,7 +181,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 	s.HTTP = s.Handler
 	if !cfg.Console.Disabled {
 		if s.Console, err = console.New(console.Options{API: s.Handler, Identities: s.Directory, Sessions: st,
-			SessionDuration: cfg.Console.SessionDuration.Duration, Secure: cfg.Console.SecureCookies || cfg.TLS.CertFile != "",
+			SessionDuration: cfg.Console.SessionDuration.Duration, Audit: s.Audit, Secure: cfg.Console.SecureCookies || cfg.TLS.CertFile != "",
 			Region: cfg.Region, AccountID: cfg.AccountID, Logger: log}); err != nil {
 			return fail(err)
 		}
