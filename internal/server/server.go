@@ -169,9 +169,9 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 		MetricsToken: cfg.MetricsToken, Registerer: reg, Gatherer: reg,
 		TrustPolicies: trustPolicies{svc: s.Service, roles: roles(cfg.ExecutionRoles)},
 		Directory:     s.Directory, Audit: s.Audit, AuditStore: st,
-		SparkUI: sparkUI{&sparkui.Reader{S3: s.s3, EventLogURI: cfg.EventLogURI}},
-		Logs:    podLogs{svc: s.Service, clients: s.kube, shipped: shippedLogs{s3: s.s3}},
-		LiveUI:  newLiveUI(cfg, s.Service, s.kube, log),
+		SparkUI:   sparkUI{&sparkui.Reader{S3: s.s3, EventLogURI: cfg.EventLogURI}},
+		Logs:      podLogs{svc: s.Service, clients: s.kube, shipped: shippedLogs{s3: s.s3}},
+		LiveUI:    newLiveUI(cfg, s.Service, s.kube, log),
 		SparkConf: sparkConf{svc: s.Service, planner: planner},
 		SignIn:    links,
 		Ready:     st.Ping})
