@@ -51,7 +51,7 @@ func stackedBar(title string, parts []barPart, currency string) template.HTML {
 		fmt.Fprintf(&b, `<rect x="%.2f" y="0" width="%.2f" height="%.0f" fill="%s"><title>%s: %s (%.0f%%)</title></rect>`,
 			x, pw, h, partColour[p.Class], esc(p.Label), esc(money(p.Value, currency)), 100*p.Value/total)
 		if pw > 70 {
-			fmt.Fprintf(&b, `<text x="%.2f" y="%.0f" style="fill:#fff;font-weight:600">%s %.0f%%</text>`, x+6, h/2+4, esc(p.Label), 100*p.Value/total)
+			fmt.Fprintf(&b, `<text x="%.2f" y="%.0f" class="on-bar">%s %.0f%%</text>`, x+6, h/2+4, esc(p.Label), 100*p.Value/total)
 		}
 		x += pw
 	}
