@@ -5,8 +5,11 @@ BIN := bin/sparkplane
 # The sandbox and its driver emulator are development tooling, built as a binary of their own.
 SANDBOX := bin/sparkplane-sandbox
 # Integration tests share one cluster per package; -p 1 keeps two clusters from competing for
-# the 2 cores CI has.
-TEST_FLAGS ?= -race -count=1 -timeout 45m -p 1
+# the 2 cores CI has. Tests keep what they save for people to look at (the console's browser
+# tests: screenshots) in .artifacts/_artifacts/ (go test -artifacts; the test binary needs the
+# directory to exist).
+ARTIFACTS := $(CURDIR)/.artifacts
+TEST_FLAGS ?= -race -count=1 -timeout 45m -p 1 -artifacts -outputdir $(ARTIFACTS)
 # What `sparkplane --version` and the image's labels say (internal/buildinfo).
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 REVISION ?= $(shell git rev-parse HEAD 2>/dev/null)
@@ -49,6 +52,7 @@ chromium:
 
 ## test: lint, then every test (unit and integration against a real control plane).
 test: lint tools postgres chromium
+	rm -rf $(ARTIFACTS) && mkdir -p $(ARTIFACTS)
 	$(GO) test $(TEST_FLAGS) ./...
 
 ## test-unit: the packages that need no cluster, fast.
@@ -72,4 +76,4 @@ sandbox-status:
 	$(SANDBOX) status
 
 clean:
-	rm -rf bin
+	rm -rf bin .artifacts

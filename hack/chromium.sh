@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs Chromium from Debian's packages when it is missing, for the web console's browser
-# tests (internal/console/browsertest drives it headless through chromedp).
+# tests (test/console drives it headless through chromedp).
 #
 #   hack/chromium.sh          install chromium unless it is there
 #   hack/chromium.sh --check  only say whether it is there (exit 1 when not)

@@ -354,6 +354,10 @@ func TestDenied(t *testing.T) {
 	if resp.StatusCode != http.StatusForbidden || !strings.Contains(body, "is not authorized to perform: emr-containers:ListJobRuns") {
 		t.Fatalf("list without ListJobRuns: HTTP %d\n%s", resp.StatusCode, body)
 	}
+	// The refusal is the page: not a list that says no run matches.
+	if !strings.Contains(body, "<h1>Access denied</h1>") || strings.Contains(body, "No job runs match") {
+		t.Errorf("list without ListJobRuns is not the Access denied page:\n%s", body)
+	}
 	// The run page shows what the user may see, and IAM's message where a part is refused.
 	resp, body = b.do(http.MethodGet, "/console/virtualclusters/"+vc+"/jobruns/"+id, nil, nil)
 	if resp.StatusCode != http.StatusOK || !strings.Contains(body, "ledger") || !strings.Contains(body, "is not authorized to perform: sparkplane:GetJobRunCost") {
@@ -400,6 +404,10 @@ func TestNoInjection(t *testing.T) {
 				t.Errorf("%s: the page carries %q unescaped", path, bad)
 			}
 		}
+		// The Content-Security-Policy allows no inline style: the browser would drop it.
+		if strings.Contains(body, ` style="`) {
+			t.Errorf("%s: the page carries a style attribute, which its Content-Security-Policy blocks", path)
+		}
 	}
 	// The detail page shows the tag and the argument, escaped, and masks the secret setting.
 	_, body := b.do(http.MethodGet, "/console/virtualclusters/"+vc+"/jobruns/"+id, nil, nil)
@@ -407,6 +415,10 @@ func TestNoInjection(t *testing.T) {
 		if !strings.Contains(body, want) {
 			t.Errorf("run page lacks %q", want)
 		}
+	}
+	// The request as submitted shows the argument as written, not as JSON's \u003c escapes.
+	if strings.Contains(body, `\u003c`) {
+		t.Errorf("the request as submitted shows <, > or & as \\u escapes")
 	}
 	if strings.Contains(body, "hunter2") {
 		t.Errorf("run page shows the secret setting's value")

@@ -199,6 +199,11 @@ func (c *Console) jobRunsPage(w http.ResponseWriter, r *http.Request, s *session
 	data.Active = len(f.form())
 	status := http.StatusOK
 	runs, next, err := c.listRuns(r.Context(), r, s, vcID, f)
+	if e, ok := err.(*APIError); ok && e.Denied() {
+		// A list the user may not read is not an empty list: the page is the refusal.
+		c.fail(w, r, s, err, crumb{Name: vc.VirtualCluster.Name, Href: base})
+		return
+	}
 	if err != nil {
 		data.Err = c.load(err)
 		status = data.Err.Status

@@ -163,9 +163,15 @@ var funcs = template.FuncMap{
 	},
 	"path":  url.PathEscape,
 	"query": func(v url.Values) string { return v.Encode() },
+	// json shows a request as it was written: the template escapes it for HTML, so <, > and &
+	// stay as they are rather than \u003c, \u003e and \u0026.
 	"json": func(v any) (string, error) {
-		b, err := json.MarshalIndent(v, "", "  ")
-		return string(b), err
+		var b strings.Builder
+		enc := json.NewEncoder(&b)
+		enc.SetEscapeHTML(false)
+		enc.SetIndent("", "  ")
+		err := enc.Encode(v)
+		return strings.TrimSuffix(b.String(), "\n"), err
 	},
 	"short": func(arn string) string {
 		if i := strings.LastIndexAny(arn, "/:"); i >= 0 && i < len(arn)-1 {

@@ -17,10 +17,25 @@
     es.addEventListener("rows", (ev) => {
       const before = {};
       body.querySelectorAll("tr[id]").forEach((tr) => { before[tr.id] = tr.dataset.state; });
+      // The new rows replace the old ones: the focus, and a cancel waiting for its
+      // confirmation, move to the same control of the same row.
+      const focused = document.activeElement;
+      const focusRow = focused && body.contains(focused) ? focused.closest("tr[id]") : null;
+      const focusAt = focusRow ? [...focusRow.querySelectorAll("a, button")].indexOf(focused) : -1;
       body.innerHTML = ev.data;
       body.querySelectorAll("tr[id]").forEach((tr) => {
         if (before[tr.id] !== tr.dataset.state) tr.classList.add("flash");
       });
+      for (const [id, until] of armed) {
+        const form = body.querySelector("#" + CSS.escape(id) + " form.cancel");
+        if (form && until > Date.now()) arm(form, until);
+        else armed.delete(id);
+      }
+      if (focusRow) {
+        const row = document.getElementById(focusRow.id);
+        const target = row && (row.querySelectorAll("a, button")[focusAt] || row.querySelector("a"));
+        if (target) target.focus({ preventScroll: true });
+      }
       say("Live · updated " + new Date().toLocaleTimeString());
     });
     es.addEventListener("open", () => say("Live"));
@@ -29,21 +44,45 @@
     es.addEventListener("error", () => say("Live updates interrupted; reconnecting…"));
   }
 
-  // Cancel: the first press asks to confirm in place, the second cancels.
+  // Cancel: the first press asks to confirm in place, for confirmFor, the second cancels.
+  // armed holds the rows that ask, by id, with when they stop asking, so that the question
+  // outlives the live updates that replace the rows.
+  const confirmFor = 5000;
+  const armed = new Map();
+
+  function arm(form, until) {
+    const button = form.querySelector("button");
+    const row = form.closest("tr[id]");
+    if (!form.dataset.armed) form.dataset.label = button.getAttribute("aria-label") || "";
+    form.dataset.armed = "1";
+    button.textContent = "Confirm cancel";
+    button.setAttribute("aria-label", form.dataset.confirm || "Confirm cancel");
+    if (row) armed.set(row.id, until);
+    setTimeout(() => { if (form.isConnected) disarm(form); }, until - Date.now());
+  }
+
+  function disarm(form) {
+    if (!form.dataset.armed) return;
+    const button = form.querySelector("button");
+    const row = form.closest("tr[id]");
+    delete form.dataset.armed;
+    button.textContent = "Cancel";
+    if (form.dataset.label) button.setAttribute("aria-label", form.dataset.label);
+    else button.removeAttribute("aria-label");
+    if (row) armed.delete(row.id);
+  }
+
   document.addEventListener("submit", async (ev) => {
     const form = ev.target;
     if (!form.classList || !form.classList.contains("cancel")) return;
     ev.preventDefault();
     const button = form.querySelector("button");
     if (!form.dataset.armed) {
-      form.dataset.armed = "1";
-      button.textContent = "Confirm cancel";
-      button.setAttribute("aria-label", form.dataset.confirm || "Confirm cancel");
-      setTimeout(() => {
-        if (form.isConnected && form.dataset.armed) { delete form.dataset.armed; button.textContent = "Cancel"; }
-      }, 5000);
+      arm(form, Date.now() + confirmFor);
       return;
     }
+    const asked = form.closest("tr[id]");
+    if (asked) armed.delete(asked.id);
     button.disabled = true;
     button.textContent = "Cancelling…";
     const res = await fetch(form.action, {
@@ -59,8 +98,7 @@
       if (badge) { badge.textContent = "CANCEL_PENDING"; badge.className = "badge muted"; }
     } else {
       button.disabled = false;
-      button.textContent = "Cancel";
-      delete form.dataset.armed;
+      disarm(form);
       showAlert(out.message || ("The job run was not cancelled (" + res.status + ")"), res.status === 403);
     }
   });
