@@ -201,7 +201,7 @@ func (c *Console) jobRunsPage(w http.ResponseWriter, r *http.Request, s *session
 	runs, next, err := c.listRuns(r.Context(), r, s, vcID, f)
 	if e, ok := err.(*APIError); ok && e.Denied() {
 		// A list the user may not read is not an empty list: the page is the refusal.
-		c.fail(w, r, s, err, crumb{Name: vc.VirtualCluster.Name, Href: base})
+		c.fail(w, r, s, err, crumb{Name: vc.Name, Href: base})
 		return
 	}
 	if err != nil {
