@@ -59,7 +59,9 @@ func main() {
 	defer cancel()
 	ctx, cancel = context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()
-	if err := chromedp.Do(ctx, chromedp.Navigate(*link), chromedp.WaitVisible("main h1")); err != nil {
+	// The link's page says whom it signs in as; its button signs in.
+	if err := chromedp.Do(ctx, chromedp.Navigate(*link), chromedp.Click(`form[action="/console/signin/link"] button`),
+		chromedp.WaitVisible("header .principal")); err != nil {
 		log.Fatalf("sign in: %v", err)
 	}
 	if err := os.MkdirAll(*out, 0o755); err != nil {

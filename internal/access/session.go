@@ -11,7 +11,7 @@ type Session struct {
 	// ID is the hex SHA-256 of the secret token the browser holds; the token itself is never
 	// stored, so a copy of the database signs no one in.
 	ID string
-	// Kind is SessionKindSession or SessionKindLink.
+	// Kind is SessionKindSession, SessionKindLink or SessionKindLiveUI.
 	Kind string
 	// AccessKeyID is the access key whose identity the session acts as.
 	AccessKeyID string
@@ -27,6 +27,9 @@ const (
 	SessionKindSession = "session"
 	// SessionKindLink is a one-time sign-in link: TakeSession uses it up.
 	SessionKindLink = "link"
+	// SessionKindLiveUI lets a browser read one running job run's live Spark UI, without the
+	// session cookie, for a short time (the console serves that UI in a sandbox).
+	SessionKindLiveUI = "liveui"
 )
 
 // SessionStore keeps console sessions; SQLite and PostgreSQL implement it (internal/store).
@@ -39,7 +42,8 @@ type SessionStore interface {
 	// GetSession returns a session that has not expired: one whose ExpiresAt is at or before
 	// the current time is missing (ErrNoSuchEntity), as is an unknown ID.
 	GetSession(ctx context.Context, id string) (Session, error)
-	// TakeSession deletes the session and returns it, in one step: of concurrent calls with
+	// TakeSession deletes a one-time link (SessionKindLink; other kinds are missing to it)
+	// and returns it, in one step: of concurrent calls with
 	// one ID (on any replica) exactly one gets it, the others ErrNoSuchEntity, so a one-time
 	// link signs in once. An expired session is deleted and reported missing.
 	TakeSession(ctx context.Context, id string) (Session, error)

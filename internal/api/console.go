@@ -26,6 +26,11 @@ type signInLinkOutput struct {
 // createSignInLink answers POST /consolesignin: a one-time link to the console for the
 // caller's own access key (sparkplane console prints it).
 func (s *Server) createSignInLink(r *http.Request, _ []byte) (any, error) {
+	if mount(r) != "" {
+		// A console session may not make itself new sessions: a stolen cookie would never
+		// expire.
+		return nil, &apiError{http.StatusForbidden, CodeAccessDenied, "sign-in links are made with a signed request (sparkplane console), not from a console session"}
+	}
 	id := identity(r)
 	path, expires, err := s.signIn.SignInLink(r.Context(), *id)
 	if err != nil {
@@ -84,8 +89,9 @@ func (s *Server) jobRunSparkConf(r *http.Request, _ []byte) (any, error) {
 }
 
 // jobRunCounts answers GET /virtualclusters/{virtualClusterId}/jobruncounts: how many of the
-// virtual cluster's job runs are in each state. It tells no more than ListJobRuns and is
-// authorized as it.
+// virtual cluster's job runs are in each state. It is authorized as ListJobRuns on the
+// virtual cluster, and counts every run of it, also runs a policy hides from the caller's
+// ListJobRuns (one that refuses DescribeJobRun on some runs by their tags).
 func (s *Server) jobRunCounts(r *http.Request, _ []byte) (any, error) {
 	if err := onlyParams(r); err != nil {
 		return nil, err
@@ -95,4 +101,16 @@ func (s *Server) jobRunCounts(r *http.Request, _ []byte) (any, error) {
 		return nil, err
 	}
 	return map[string]any{"counts": counts}, nil
+}
+
+type quietKey struct{}
+
+// Quiet marks a context whose calls repeat a read the caller already made and had audited
+// (the console's live job list reads its page every few seconds): those that succeed are
+// not audited again. Refusals and failures are, and calls that change anything always are.
+func Quiet(ctx context.Context) context.Context { return context.WithValue(ctx, quietKey{}, true) }
+
+func quiet(r *http.Request) bool {
+	q, _ := r.Context().Value(quietKey{}).(bool)
+	return q
 }

@@ -128,7 +128,8 @@ func (c *Console) routes() {
 	m := http.NewServeMux()
 	m.HandleFunc("GET /console/signin", c.signInPage)
 	m.HandleFunc("POST /console/signin", c.signIn)
-	m.HandleFunc("GET /console/signin/link", c.signInLink)
+	m.HandleFunc("GET /console/signin/link", c.signInLinkPage)
+	m.HandleFunc("POST /console/signin/link", c.signInLink)
 	m.HandleFunc("POST /console/signout", c.signOut)
 	m.HandleFunc("GET /console/static/", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Cache-Control", "public, max-age=3600")
@@ -141,6 +142,8 @@ func (c *Console) routes() {
 	m.Handle("POST /console/virtualclusters/{vc}/jobruns/{id}/cancel", c.signedIn(c.cancel))
 	m.Handle("GET /console/virtualclusters/{vc}/jobruns/{id}", c.signedIn(c.jobRunPage))
 	m.Handle("GET /console/virtualclusters/{vc}/jobruns/{id}/logs", c.signedIn(c.logsPage))
+	m.Handle("GET /console/virtualclusters/{vc}/jobruns/{id}/sparkui", c.signedIn(c.openLiveUI))
+	m.HandleFunc(LiveUIPath, c.serveLiveUI)
 	m.Handle("GET /console/virtualclusters/{vc}/start", c.signedIn(c.startPage))
 	m.Handle("POST /console/virtualclusters/{vc}/start", c.signedIn(c.start))
 	m.Handle("GET /console/virtualclusters/{vc}/cost", c.signedIn(c.costPage))
@@ -193,6 +196,15 @@ func (c *Console) signedIn(fn pageFunc) http.Handler {
 			return
 		}
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			if !strings.HasPrefix(r.URL.Path, APIPath+"/") {
+				// The console's own forms are small and URL-encoded; the API bounds its own
+				// bodies.
+				if strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/") {
+					c.render(w, r, s, http.StatusUnsupportedMediaType, "error", errorPage{Title: "Refused", Message: "forms are sent URL-encoded, not as multipart"})
+					return
+				}
+				r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
+			}
 			if err := checkChange(r, s); err != nil {
 				c.log.Info("console request refused", "path", r.URL.Path, "reason", err.Error())
 				if strings.HasPrefix(r.URL.Path, APIPath+"/") || r.Header.Get("X-CSRF-Token") != "" {
@@ -211,11 +223,8 @@ func (c *Console) signedIn(fn pageFunc) http.Handler {
 // in the X-CSRF-Token header or the csrf form field, and an Origin, when the browser sends
 // one, that is the console's own.
 func checkChange(r *http.Request, s *session) error {
-	if o := r.Header.Get("Origin"); o != "" {
-		u, err := url.Parse(o)
-		if err != nil || u.Host != r.Host {
-			return fmt.Errorf("the request comes from another site (Origin %s): refused", o)
-		}
+	if !sameOrigin(r) {
+		return fmt.Errorf("the request comes from another site (Origin %s): refused", r.Header.Get("Origin"))
 	}
 	token := r.Header.Get("X-CSRF-Token")
 	if token == "" {
@@ -227,6 +236,32 @@ func checkChange(r *http.Request, s *session) error {
 	return nil
 }
 
+// maxFormBytes bounds the console's own forms.
+const maxFormBytes = 256 << 10
+
+// sameOrigin reports whether a request's Origin header, when the browser sends one, is the
+// console's own: its Host, or the X-Forwarded-Host a proxy in front of it set (a page on
+// another site cannot set that header on a request it makes).
+func sameOrigin(r *http.Request) bool {
+	o := r.Header.Get("Origin")
+	if o == "" {
+		return true
+	}
+	u, err := url.Parse(o)
+	if err != nil || u.Host == "" {
+		return false
+	}
+	if u.Host == r.Host {
+		return true
+	}
+	for _, h := range strings.Split(r.Header.Get("X-Forwarded-Host"), ",") {
+		if h = strings.TrimSpace(h); h != "" && h == u.Host {
+			return true
+		}
+	}
+	return false
+}
+
 // serveAPI answers the API under APIPath as the session's identity.
 func (c *Console) serveAPI(w http.ResponseWriter, r *http.Request, s *session) {
 	r2 := r.Clone(r.Context())
@@ -236,6 +271,12 @@ func (c *Console) serveAPI(w http.ResponseWriter, r *http.Request, s *session) {
 	// Spark UI never sees them).
 	r2.Header.Del("Cookie")
 	r2.Header.Del("X-CSRF-Token")
+	if isLiveUIPath(r2.URL.Path) {
+		// Only in its sandbox (serveLiveUI): on the console's origin the job's own pages
+		// could act as the user.
+		writeJSONError(w, http.StatusNotFound, "UnknownOperationException", "the live Spark UI is served apart from the console's API: open it from the job run's page")
+		return
+	}
 	if r.URL.Query().Get("download") != "" {
 		w.Header().Set("Content-Disposition", `attachment; filename="`+downloadName(r2.URL.Path)+`"`)
 	}
@@ -299,6 +340,10 @@ func (c *Console) call(ctx context.Context, r *http.Request, s *session, method,
 		req.Header.Set("Content-Type", "application/json")
 	}
 	rec := &recorder{header: http.Header{}}
+	text, isText := out.(*string)
+	if isText {
+		rec.limit = maxTextAnswer
+	}
 	c.api.ServeAs(rec, req, s.id, APIPath)
 	if rec.status == 0 {
 		rec.status = http.StatusOK
@@ -322,8 +367,11 @@ func (c *Console) call(ctx context.Context, r *http.Request, s *session, method,
 	if out == nil {
 		return nil
 	}
-	if s, ok := out.(*string); ok {
-		*s = rec.body.String()
+	if isText {
+		*text = rec.body.String()
+		if rec.truncated {
+			*text += "\n--- the page shows the first 8 MiB; download the log for all of it\n"
+		}
 		return nil
 	}
 	if err := json.Unmarshal(rec.body.Bytes(), out); err != nil {
@@ -332,17 +380,31 @@ func (c *Console) call(ctx context.Context, r *http.Request, s *session, method,
 	return nil
 }
 
-// recorder keeps an in-process API answer.
+// maxTextAnswer bounds a text answer a page shows (a log): beyond it the page says to
+// download the rest.
+const maxTextAnswer = 8 << 20
+
+// errAnswerTooLong stops an answer the recorder will not keep.
+var errAnswerTooLong = errors.New("the answer is longer than a page shows")
+
+// recorder keeps an in-process API answer, up to limit bytes when limit is set.
 type recorder struct {
-	header http.Header
-	status int
-	body   bytes.Buffer
+	header    http.Header
+	status    int
+	body      bytes.Buffer
+	limit     int
+	truncated bool
 }
 
 func (r *recorder) Header() http.Header { return r.header }
 func (r *recorder) Write(b []byte) (int, error) {
 	if r.status == 0 {
 		r.status = http.StatusOK
+	}
+	if r.limit > 0 && r.body.Len()+len(b) > r.limit {
+		n, _ := r.body.Write(b[:r.limit-r.body.Len()])
+		r.truncated = true
+		return n, errAnswerTooLong
 	}
 	return r.body.Write(b)
 }

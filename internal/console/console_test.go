@@ -269,18 +269,48 @@ func TestSignInLink(t *testing.T) {
 	if code, _, _ := srv.Do(t, apitest.Key{}, http.MethodPost, "/consolesignin", "{}"); code != http.StatusForbidden {
 		t.Fatalf("unsigned POST /consolesignin: HTTP %d", code)
 	}
+	token := strings.TrimPrefix(link.Path, "/console/signin/link?token=")
+	// Opening the link (a chat's preview, a scanner, a HEAD) uses nothing up: it shows whom it
+	// signs in as, and a button.
 	b := newBrowser(t, srv)
-	resp, page := b.do(http.MethodGet, link.Path, nil, nil)
-	if resp.StatusCode != http.StatusOK || !strings.Contains(page, `http-equiv="refresh"`) {
-		t.Fatalf("link: HTTP %d\n%s", resp.StatusCode, page)
+	for range 2 {
+		if resp, _ := b.do(http.MethodHead, link.Path, nil, nil); resp.StatusCode != http.StatusOK {
+			t.Fatalf("HEAD link: HTTP %d", resp.StatusCode)
+		}
+		resp, page := b.do(http.MethodGet, link.Path, nil, nil)
+		if resp.StatusCode != http.StatusOK || !strings.Contains(page, srv.Principal) || !strings.Contains(page, `action="/console/signin/link"`) {
+			t.Fatalf("link page: HTTP %d\n%s", resp.StatusCode, page)
+		}
+		for _, ck := range resp.Cookies() {
+			if ck.Name == "sparkplane_session" {
+				t.Fatalf("opening the link set a session cookie")
+			}
+		}
+	}
+	// A form on another site cannot use it.
+	if resp, _ := b.do(http.MethodPost, "/console/signin/link", url.Values{"token": {token}}, map[string]string{"Origin": "https://evil.example"}); resp.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("cross-site POST of the link: HTTP %d", resp.StatusCode)
+	}
+	resp, _ := b.do(http.MethodPost, "/console/signin/link", url.Values{"token": {token}}, map[string]string{"Origin": srv.URL})
+	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/console/" {
+		t.Fatalf("POST link: HTTP %d to %q", resp.StatusCode, resp.Header.Get("Location"))
 	}
 	if resp, _ := b.do(http.MethodGet, "/console/", nil, nil); resp.StatusCode != http.StatusOK {
 		t.Fatalf("after the link: HTTP %d", resp.StatusCode)
 	}
-	// Once only.
-	resp, page = newBrowser(t, srv).do(http.MethodGet, link.Path, nil, nil)
+	// Once only: the page and the button both say so now.
+	resp, page := newBrowser(t, srv).do(http.MethodGet, link.Path, nil, nil)
+	if resp.StatusCode != http.StatusUnauthorized || !strings.Contains(page, "used already or has expired") {
+		t.Fatalf("second opening: HTTP %d\n%s", resp.StatusCode, page)
+	}
+	resp, page = newBrowser(t, srv).do(http.MethodPost, "/console/signin/link", url.Values{"token": {token}}, nil)
 	if resp.StatusCode != http.StatusUnauthorized || !strings.Contains(page, "used already or has expired") {
 		t.Fatalf("second use: HTTP %d\n%s", resp.StatusCode, page)
+	}
+	// A console session cannot make itself links (a stolen cookie would never expire).
+	_, home := b.do(http.MethodGet, "/console/", nil, nil)
+	if resp, body := b.do(http.MethodPost, "/console/api/consolesignin", nil, map[string]string{"X-CSRF-Token": hidden(t, home)}); resp.StatusCode != http.StatusForbidden || !strings.Contains(body, "signed request") {
+		t.Fatalf("a link from a console session: HTTP %d %s", resp.StatusCode, body)
 	}
 }
 

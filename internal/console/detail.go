@@ -182,7 +182,7 @@ func (c *Console) jobRunPage(w http.ResponseWriter, r *http.Request, s *session)
 		}
 	}
 	if run.State == jobs.StateRunning {
-		d.LiveUI = d.APIBase + "/sparkui/"
+		d.LiveUI = d.Base + "/sparkui"
 	}
 	name := run.Name
 	if name == "" {

@@ -26,7 +26,12 @@ type logsData struct {
 	Text     string
 	Err      *APIError
 	Download string
+	// Capped says the page shows the last maxPageLines lines of a longer request.
+	Capped bool
 }
+
+// maxPageLines is the most lines the logs page shows.
+const maxPageLines = 10000
 
 type logOption struct {
 	Value, Label string
@@ -90,7 +95,12 @@ func (c *Console) logsPage(w http.ResponseWriter, r *http.Request, s *session) {
 		dl.Set("executor", d.Executor)
 	}
 	d.Download = d.API + "?" + dl.Encode()
-	if d.Tail != "" {
+	// The page shows at most maxPageLines lines (and maxTextAnswer bytes): the whole log
+	// is a download.
+	if n, err := strconv.Atoi(d.Tail); d.Tail == "" || err == nil && n > maxPageLines {
+		query.Set("tail", strconv.Itoa(maxPageLines))
+		d.Capped = true
+	} else {
 		query.Set("tail", d.Tail)
 	}
 	status := http.StatusOK

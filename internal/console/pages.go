@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sparkplane/sparkplane/internal/api"
 	"github.com/sparkplane/sparkplane/internal/cost"
 	"github.com/sparkplane/sparkplane/internal/jobs"
 )
@@ -223,9 +224,12 @@ func (c *Console) jobRunsPage(w http.ResponseWriter, r *http.Request, s *session
 	c.render(w, r, s, status, "jobruns", data, crumb{Name: vc.Name, Href: base})
 }
 
-// jobRunsLive sends the rows of a job list page as server-sent events whenever they
-// change: the same query as the page (the same filter and page token), read every
-// LiveInterval as the signed-in user, for as long as the page is open and the session lasts.
+// jobRunsLive sends the rows of a job list page as server-sent events whenever they change:
+// the same query as the page (the same filter and page token), read every LiveInterval as
+// the signed-in user, for as long as the page is open and the session is valid. The session
+// is checked again on every read: signing out, an expired session or a deleted key ends the
+// stream, and a changed policy applies at once. The repeated reads are not audited one by
+// one (the page's own read was); a refusal is, and ends the stream.
 func (c *Console) jobRunsLive(w http.ResponseWriter, r *http.Request, s *session) {
 	fl, ok := w.(http.Flusher)
 	if !ok {
@@ -244,35 +248,52 @@ func (c *Console) jobRunsLive(w http.ResponseWriter, r *http.Request, s *session
 	t := c.pages["jobruns"]
 	tick := time.NewTicker(c.live)
 	defer tick.Stop()
-	last, idle := "", 0
+	quiet := api.Quiet(r.Context())
+	last, lastWrite := "", c.now()
 	for {
-		if !c.now().Before(s.expires) {
-			fmt.Fprint(w, "event: signedout\ndata: the session has expired\n\n")
+		cur, ok := c.session(r)
+		if !ok {
+			fmt.Fprint(w, "event: signedout\ndata: the session has ended\n\n")
 			fl.Flush()
 			return
 		}
-		runs, _, err := c.listRuns(r.Context(), r, s, vcID, f)
-		var b strings.Builder
-		if err == nil {
-			err = t.ExecuteTemplate(&b, "runrows", rowsData{Runs: runs, CSRF: s.csrf, Self: page})
-		}
+		runs, _, err := c.listRuns(quiet, r, cur, vcID, f)
 		switch {
 		case r.Context().Err() != nil:
 			return
 		case err != nil:
-			fmt.Fprintf(w, "event: failed\ndata: %s\n\n", oneLine(c.load(err).Message))
-		case b.String() != last:
-			last, idle = b.String(), 0
+			e := c.load(err)
+			if e.Denied() || e.Status == http.StatusNotFound || e.Status == http.StatusBadRequest {
+				// It will not get better by asking again: the page stops listening.
+				fmt.Fprintf(w, "event: stopped\ndata: %s\n\n", oneLine(e.Message))
+				fl.Flush()
+				return
+			}
+			fmt.Fprintf(w, "event: failed\ndata: %s\n\n", oneLine(e.Message))
+			lastWrite = c.now()
+		default:
+			var b strings.Builder
+			if err := t.ExecuteTemplate(&b, "runrows", rowsData{Runs: runs, CSRF: cur.csrf, Self: page}); err != nil {
+				c.log.Error("live rows not rendered", "err", err)
+				return
+			}
+			if b.String() == last {
+				if c.now().Sub(lastWrite) >= 15*time.Second {
+					lastWrite = c.now()
+					fmt.Fprint(w, ": keep-alive\n\n")
+				}
+				break
+			}
+			// The rows differ: a run came, changed state or details, or a running run's
+			// duration passed another second.
+			last, lastWrite = b.String(), c.now()
 			fmt.Fprint(w, "event: rows\n")
-			for _, line := range strings.Split(strings.TrimSpace(last), "\n") {
+			// A carriage return ends an event-stream line as a newline does: one in a tag
+			// must not end the data early. In HTML it is the same as its reference.
+			for _, line := range strings.Split(strings.TrimSpace(strings.ReplaceAll(last, "\r", "&#13;")), "\n") {
 				fmt.Fprintf(w, "data: %s\n", line)
 			}
 			fmt.Fprint(w, "\n")
-		default:
-			if idle++; idle*int(c.live) >= int(15*time.Second) {
-				idle = 0
-				fmt.Fprint(w, ": keep-alive\n\n")
-			}
 		}
 		fl.Flush()
 		select {

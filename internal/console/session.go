@@ -186,11 +186,31 @@ func (l *limiter) blocked(key string, now time.Time) bool {
 	return len(l.recent(key, now)) >= maxFailures
 }
 
+// maxTracked bounds the keys the limiter counts. Failures older than failureWindow are
+// dropped first; a limiter still full then forgets the key whose last failure is the oldest,
+// never everyone at once, so junk keys cannot wipe a real key's count.
+const maxTracked = 100_000
+
 func (l *limiter) fail(key string, now time.Time) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.failed == nil || len(l.failed) > 10000 {
+	if l.failed == nil {
 		l.failed = map[string][]time.Time{}
+	}
+	if _, known := l.failed[key]; !known && len(l.failed) >= maxTracked {
+		oldestKey, oldest := "", now
+		for k, ts := range l.failed {
+			if len(ts) == 0 || now.Sub(ts[len(ts)-1]) >= failureWindow {
+				delete(l.failed, k)
+				continue
+			}
+			if last := ts[len(ts)-1]; last.Before(oldest) {
+				oldestKey, oldest = k, last
+			}
+		}
+		if len(l.failed) >= maxTracked {
+			delete(l.failed, oldestKey)
+		}
 	}
 	l.failed[key] = append(l.recent(key, now), now)
 }

@@ -95,7 +95,7 @@ func (c *Console) signIn(w http.ResponseWriter, r *http.Request) {
 	f := signInForm{AccessKeyID: strings.TrimSpace(r.PostFormValue("accessKeyId")), Next: safeNext(r.PostFormValue("next"))}
 	secret := r.PostFormValue("secretAccessKey")
 	ck, err := r.Cookie(signInCookie)
-	if err != nil || !sameToken(r.PostFormValue("csrf"), ck.Value) {
+	if err != nil || !sameToken(r.PostFormValue("csrf"), ck.Value) || !sameOrigin(r) {
 		f.Error = "The sign-in form has expired or did not come from this console: try again."
 		c.showSignIn(w, r, http.StatusForbidden, f)
 		return
@@ -147,12 +147,50 @@ func (c *Console) signIn(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, f.Next, http.StatusSeeOther)
 }
 
-// signInLink signs in with a one-time link from `sparkplane console`: the link is used up
-// whether or not the rest succeeds.
-func (c *Console) signInLink(w http.ResponseWriter, r *http.Request) {
+// linkPage is the page a one-time link opens: who it signs in as, and a button that does.
+type linkPage struct {
+	Token     string
+	Principal string
+	Error     string
+}
+
+// linkFailed is what a link that cannot sign in says.
+const linkFailed = "This sign-in link was used already or has expired (links last 5 minutes and work once). Run `sparkplane console` for a new one."
+
+// signInLinkPage shows what a one-time link from `sparkplane console` signs in as, with a
+// button that signs in. Opening the link uses nothing up: link scanners and chat previews
+// fetch it, and a link someone else made must not sign a browser in as them unasked.
+func (c *Console) signInLinkPage(w http.ResponseWriter, r *http.Request) {
 	token := r.URL.Query().Get("token")
+	if !wellFormed(token) {
+		c.showSignIn(w, r, http.StatusUnauthorized, signInForm{Next: "/console/", Error: "This sign-in link is not valid. Run `sparkplane console` for a new one, or sign in with an access key."})
+		return
+	}
+	s, err := c.sessions.GetSession(r.Context(), tokenID(token))
+	if err != nil || s.Kind != access.SessionKindLink || !c.now().Before(s.ExpiresAt) {
+		c.showSignIn(w, r, http.StatusUnauthorized, signInForm{Next: "/console/", Error: linkFailed})
+		return
+	}
+	id, found, err := c.ids.Lookup(r.Context(), s.AccessKeyID)
+	if err != nil || !found {
+		c.showSignIn(w, r, http.StatusUnauthorized, signInForm{Next: "/console/", Error: "The access key this link was made for is no longer active."})
+		return
+	}
+	c.render(w, r, nil, http.StatusOK, "signinlink", linkPage{Token: token, Principal: id.Principal}, crumb{Name: "Sign in"})
+}
+
+// signInLink signs in with a one-time link: the link is used up whether or not the rest
+// succeeds. The form comes from the link's own page (its Origin, when the browser sends one,
+// is the console's).
+func (c *Console) signInLink(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
+	token := r.PostFormValue("token")
 	fail := func(msg string) {
 		c.showSignIn(w, r, http.StatusUnauthorized, signInForm{Next: "/console/", Error: msg})
+	}
+	if !sameOrigin(r) {
+		fail("The sign-in came from another site: open the link itself.")
+		return
 	}
 	if !wellFormed(token) {
 		fail("This sign-in link is not valid. Run `sparkplane console` for a new one, or sign in with an access key.")
@@ -163,7 +201,7 @@ func (c *Console) signInLink(w http.ResponseWriter, r *http.Request) {
 		if err != nil && !errors.Is(err, access.ErrNoSuchEntity) {
 			c.log.Error("console sign-in link not read", "err", err)
 		}
-		fail("This sign-in link was used already or has expired (links last 5 minutes and work once). Run `sparkplane console` for a new one.")
+		fail(linkFailed)
 		return
 	}
 	id, found, err := c.ids.Lookup(r.Context(), s.AccessKeyID)
@@ -178,16 +216,14 @@ func (c *Console) signInLink(w http.ResponseWriter, r *http.Request) {
 	}
 	c.log.Info("console sign-in by link", "principal", id.Principal, "accessKeyId", id.AccessKeyID)
 	c.record(r, actionSignIn, id.Principal, id.AccessKeyID, http.StatusOK, "")
-	// A page, not a redirect: the link may come from another site (a chat, a terminal), and
-	// a SameSite=Strict cookie is not sent on a redirect that follows such a navigation. The
-	// page's own navigation to the console is same-site.
-	c.render(w, r, nil, http.StatusOK, "signedin", nil, crumb{Name: "Signed in"})
+	http.Redirect(w, r, "/console/", http.StatusSeeOther)
 }
 
 // signOut ends the session: deleted from the store, so the cookie no longer works anywhere.
+// A request without a valid session and token changes nothing: a forged sign-out does not
+// even clear the cookie.
 func (c *Console) signOut(w http.ResponseWriter, r *http.Request) {
-	s, ok := c.session(r)
-	if ok {
+	if s, ok := c.session(r); ok {
 		if err := checkChange(r, s); err != nil {
 			c.render(w, r, s, http.StatusForbidden, "error", errorPage{Title: "Refused", Message: err.Error()})
 			return
@@ -196,7 +232,7 @@ func (c *Console) signOut(w http.ResponseWriter, r *http.Request) {
 			c.log.Error("console session not deleted", "err", err)
 		}
 		c.record(r, actionSignOut, s.id.Principal, s.id.AccessKeyID, http.StatusOK, "")
+		http.SetCookie(w, c.cookie(r, sessionCookie, "", time.Time{}))
 	}
-	http.SetCookie(w, c.cookie(r, sessionCookie, "", time.Time{}))
 	http.Redirect(w, r, "/console/signin", http.StatusSeeOther)
 }

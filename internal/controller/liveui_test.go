@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
+	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
@@ -99,8 +100,9 @@ func TestLiveSparkUI(t *testing.T) {
 	})
 
 	t.Run("web console", func(t *testing.T) {
-		// A browser signed in to the console reaches the same UI under the console's path,
-		// with the session cookie instead of a signature, and Spark's links stay there.
+		// A browser signed in to the console opens the UI from the run's page: it gets a grant
+		// in the path, and the UI's answers come sandboxed (an opaque origin of their own),
+		// with Spark's links under the grant's path.
 		p := prefix(live)
 		status, code, body := s.Do(t, s.Admin(), http.MethodPost, "/consolesignin", "{}")
 		var link struct{ Path string }
@@ -109,28 +111,51 @@ func TestLiveSparkUI(t *testing.T) {
 		}
 		jar, _ := cookiejar.New(nil)
 		browser := &http.Client{Jar: jar}
-		resp, err := browser.Get(s.URL + link.Path)
-		if err != nil {
-			t.Fatal(err)
+		get := func(c *http.Client, url string) (*http.Response, string) {
+			t.Helper()
+			resp, err := c.Get(url)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			return resp, string(b)
 		}
-		resp.Body.Close()
-		run, err := browser.Get(s.URL + "/console" + strings.TrimSuffix(p, "/sparkui"))
-		if err != nil {
+		// The link's page shows whom it signs in as; its button signs in.
+		if resp, err := browser.PostForm(s.URL+"/console/signin/link", url.Values{"token": {strings.TrimPrefix(link.Path, "/console/signin/link?token=")}}); err != nil {
 			t.Fatal(err)
+		} else {
+			resp.Body.Close()
 		}
-		page, _ := io.ReadAll(run.Body)
-		run.Body.Close()
-		if !strings.Contains(string(page), `href="/console/api`+p+`/"`) {
+		runPage := "/console" + strings.TrimSuffix(p, "/sparkui")
+		if _, page := get(browser, s.URL+runPage); !strings.Contains(page, `href="`+runPage+`/sparkui"`) {
 			t.Fatalf("the console's run page has no link to the live UI:\n%s", page)
 		}
-		resp, err = browser.Get(s.URL + "/console/api" + p + "/")
-		if err != nil {
-			t.Fatal(err)
+		resp, page := get(browser, s.URL+runPage+"/sparkui")
+		m := regexp.MustCompile(`^/console/liveui/([A-Za-z0-9_-]{43})` + regexp.QuoteMeta(p) + `/jobs/$`).FindStringSubmatch(resp.Request.URL.Path)
+		if resp.StatusCode != http.StatusOK || m == nil {
+			t.Fatalf("opening the live UI: HTTP %d at %s\n%s", resp.StatusCode, resp.Request.URL, page)
 		}
-		page, _ = io.ReadAll(resp.Body)
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusOK || resp.Request.URL.Path != "/console/api"+p+"/jobs/" || !strings.Contains(string(page), `href="/console/api`+p+`/stages/"`) {
-			t.Fatalf("console live UI: HTTP %d at %s\n%s", resp.StatusCode, resp.Request.URL, page)
+		base := "/console/liveui/" + m[1] + p
+		if csp := resp.Header.Get("Content-Security-Policy"); !strings.HasPrefix(csp, "sandbox ") || strings.Contains(csp, "allow-same-origin") {
+			t.Errorf("live UI Content-Security-Policy %q, want a sandbox without allow-same-origin", csp)
+		}
+		if !strings.Contains(page, `href="`+base+`/stages/"`) {
+			t.Errorf("live UI page links are not under %s:\n%s", base, page)
+		}
+		// The grant is the credential: no cookie needed, and it opens this run's UI only.
+		if resp, _ := get(http.DefaultClient, s.URL+base+"/executors/"); resp.StatusCode != http.StatusOK {
+			t.Errorf("the grant without the cookie: HTTP %d", resp.StatusCode)
+		}
+		if resp, _ := get(http.DefaultClient, s.URL+"/console/liveui/"+m[1]+prefix(recorded)+"/jobs/"); resp.StatusCode != http.StatusForbidden {
+			t.Errorf("the grant used for another run: HTTP %d, want 403", resp.StatusCode)
+		}
+		if resp, _ := get(http.DefaultClient, s.URL+"/console/liveui/"+strings.Repeat("A", 43)+p+"/jobs/"); resp.StatusCode != http.StatusForbidden {
+			t.Errorf("a made-up grant: HTTP %d, want 403", resp.StatusCode)
+		}
+		// Never on the console's own origin path.
+		if resp, _ := get(browser, s.URL+"/console/api"+p+"/jobs/"); resp.StatusCode != http.StatusNotFound {
+			t.Errorf("the live UI through the console's API: HTTP %d, want 404", resp.StatusCode)
 		}
 	})
 

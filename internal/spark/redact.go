@@ -12,16 +12,15 @@ const Redacted = "*********(redacted)"
 var defaultRedaction = regexp.MustCompile(DefaultRedactionRegex)
 
 // Redact returns a copy of conf with the values of secret keys replaced by Redacted: the
-// keys spark.redaction.regex matches (the conf's own setting, else Spark's default; a
-// setting that is not a valid Go regular expression falls back to the default), and the
+// keys Spark's default spark.redaction.regex matches, and those the conf's own setting
+// matches too (a job may hide more, never less: its setting cannot show the secrets of the
+// operator's defaults to whoever reads its configuration), and the
 // values spark.redaction.string.regex matches when the conf sets one (hidden whole, where
 // Spark hides the matching part: never less than Spark hides).
 func Redact(conf map[string]string) map[string]string {
-	keys := defaultRedaction
-	if v, ok := conf["spark.redaction.regex"]; ok {
-		if re, err := regexp.Compile(v); err == nil {
-			keys = re
-		}
+	var own *regexp.Regexp
+	if v := conf["spark.redaction.regex"]; v != "" {
+		own, _ = regexp.Compile(v)
 	}
 	var values *regexp.Regexp
 	if v := conf["spark.redaction.string.regex"]; v != "" {
@@ -29,7 +28,7 @@ func Redact(conf map[string]string) map[string]string {
 	}
 	out := make(map[string]string, len(conf))
 	for k, v := range conf {
-		if keys.MatchString(k) || values != nil && values.MatchString(v) {
+		if defaultRedaction.MatchString(k) || own != nil && own.MatchString(k) || values != nil && values.MatchString(v) {
 			v = Redacted
 		}
 		out[k] = v

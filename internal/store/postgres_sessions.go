@@ -60,7 +60,7 @@ func (p *Postgres) TakeSession(ctx context.Context, id string) (access.Session, 
 	found := false
 	err := p.conn(ctx, func(ctx context.Context, c *pgxpool.Conn) error {
 		var err error
-		sess, err = pgScanSession(c.QueryRow(ctx, `DELETE FROM console_sessions WHERE id = $1 RETURNING `+sessionColumns, id))
+		sess, err = pgScanSession(c.QueryRow(ctx, `DELETE FROM console_sessions WHERE id = $1 AND kind = 'link' RETURNING `+sessionColumns, id))
 		if errors.Is(err, pgx.ErrNoRows) {
 			return nil
 		}

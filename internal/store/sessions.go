@@ -25,8 +25,8 @@ func checkSession(sess access.Session) error {
 	switch {
 	case sess.ID == "":
 		return errors.New("console session: id is required")
-	case sess.Kind != access.SessionKindSession && sess.Kind != access.SessionKindLink:
-		return fmt.Errorf("console session: kind must be %q or %q, got %q", access.SessionKindSession, access.SessionKindLink, sess.Kind)
+	case sess.Kind != access.SessionKindSession && sess.Kind != access.SessionKindLink && sess.Kind != access.SessionKindLiveUI:
+		return fmt.Errorf("console session: kind must be %q, %q or %q, got %q", access.SessionKindSession, access.SessionKindLink, access.SessionKindLiveUI, sess.Kind)
 	case sess.AccessKeyID == "":
 		return errors.New("console session: accessKeyId is required")
 	case sess.CreatedAt.IsZero() || sess.ExpiresAt.IsZero():
@@ -81,7 +81,7 @@ func (s *SQLite) TakeSession(ctx context.Context, id string) (access.Session, er
 	found := false
 	err := s.exec(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		var err error
-		sess, err = scanSession(tx.QueryRowContext(ctx, `DELETE FROM console_sessions WHERE id = ? RETURNING `+sessionColumns, id))
+		sess, err = scanSession(tx.QueryRowContext(ctx, `DELETE FROM console_sessions WHERE id = ? AND kind = 'link' RETURNING `+sessionColumns, id))
 		if errors.Is(err, sql.ErrNoRows) {
 			return nil
 		}

@@ -12,9 +12,10 @@
     const body = document.querySelector("tbody[data-live]");
     if (!body || !window.EventSource) return;
     const status = document.getElementById("live-status");
+    const announce = document.getElementById("live-announce");
     const say = (t) => { if (status) status.textContent = t; };
     const es = new EventSource(body.dataset.live);
-    es.addEventListener("rows", (ev) => {
+    const update = (ev) => {
       const before = {};
       body.querySelectorAll("tr[id]").forEach((tr) => { before[tr.id] = tr.dataset.state; });
       // The new rows replace the old ones: the focus, and a cancel waiting for its
@@ -23,8 +24,9 @@
       const focusRow = focused && body.contains(focused) ? focused.closest("tr[id]") : null;
       const focusAt = focusRow ? [...focusRow.querySelectorAll("a, button")].indexOf(focused) : -1;
       body.innerHTML = ev.data;
+      let changed = 0;
       body.querySelectorAll("tr[id]").forEach((tr) => {
-        if (before[tr.id] !== tr.dataset.state) tr.classList.add("flash");
+        if (before[tr.id] !== tr.dataset.state) { tr.classList.add("flash"); changed++; }
       });
       for (const [id, until] of armed) {
         const form = body.querySelector("#" + CSS.escape(id) + " form.cancel");
@@ -37,9 +39,13 @@
         if (target) target.focus({ preventScroll: true });
       }
       say("Live · updated " + new Date().toLocaleTimeString());
-    });
-    es.addEventListener("open", () => say("Live"));
+      // Screen readers hear only what changed, not every refresh of the durations.
+      if (changed && announce) announce.textContent = changed + " job run" + (changed > 1 ? "s" : "") + " changed state";
+    };
+    es.addEventListener("rows", update);
+    es.addEventListener("open", () => { if (status && !status.textContent) say("Live"); });
     es.addEventListener("failed", (ev) => say("Live updates failed: " + ev.data));
+    es.addEventListener("stopped", (ev) => { es.close(); say("Live updates stopped: " + ev.data); });
     es.addEventListener("signedout", () => { es.close(); say("Your session has ended: reload the page to sign in again."); });
     es.addEventListener("error", () => say("Live updates interrupted; reconnecting…"));
   }

@@ -149,6 +149,18 @@ func testTakeSessionOnce(t *testing.T, s access.SessionStore) {
 	wantNoSession(t, "get of a taken link", err)
 	_, err = s.TakeSession(ctx(t), link.ID)
 	wantNoSession(t, "second take of a link", err)
+
+	// Only links are taken: a signed-in session or a live UI grant is missing to TakeSession,
+	// and stays.
+	for _, kind := range []string{access.SessionKindSession, access.SessionKindLiveUI} {
+		other := session("not-a-link-"+kind, kind, time.Hour)
+		putSession(t, s, other)
+		_, err = s.TakeSession(ctx(t), other.ID)
+		wantNoSession(t, "take of a "+kind, err)
+		if _, err := s.GetSession(ctx(t), other.ID); err != nil {
+			t.Errorf("the %s is gone after a take: %v", kind, err)
+		}
+	}
 }
 
 func testDeleteSession(t *testing.T, s access.SessionStore) {
