@@ -576,3 +576,36 @@ func TestStartFromTemplate(t *testing.T) {
 		t.Errorf("the run page does not show the parameters applied")
 	}
 }
+
+// TestLiveUIRefusals: the live Spark UI is never served on the console's own path, a grant
+// must be real, and a run that does not run has no UI to open (the API says why). The UI
+// itself, sandboxed behind its grant, is tested with a running driver in internal/controller.
+func TestLiveUIRefusals(t *testing.T) {
+	srv := apitest.Start(t)
+	c := srv.Client()
+	vc := createVC(t, c, "liveui")
+	id := startRun(t, c, vc, "pending", nil)
+	b := newBrowser(t, srv)
+	b.signIn(srv.Admin())
+	run := "/virtualclusters/" + vc + "/jobruns/" + id
+	if resp, body := b.do(http.MethodGet, "/console/api"+run+"/sparkui/jobs/", nil, nil); resp.StatusCode != http.StatusNotFound || !strings.Contains(body, "served apart") {
+		t.Errorf("the live UI through the console's API: HTTP %d %s", resp.StatusCode, body)
+	}
+	resp, body := b.do(http.MethodGet, "/console"+run+"/sparkui", nil, nil)
+	if resp.StatusCode != http.StatusBadRequest || !strings.Contains(body, "does not run yet") {
+		t.Errorf("opening the UI of a PENDING run: HTTP %d\n%s", resp.StatusCode, body)
+	}
+	for _, path := range []string{
+		"/console/liveui/" + strings.Repeat("A", 43) + run + "/sparkui/jobs/",
+		"/console/liveui/short" + run + "/sparkui/jobs/",
+		"/console/liveui/" + strings.Repeat("A", 43) + "/virtualclusters/x/other",
+	} {
+		resp, _ := newBrowser(t, srv).do(http.MethodGet, path, nil, nil)
+		if resp.StatusCode != http.StatusForbidden && resp.StatusCode != http.StatusNotFound {
+			t.Errorf("%s: HTTP %d", path, resp.StatusCode)
+		}
+		if csp := resp.Header.Get("Content-Security-Policy"); !strings.HasPrefix(csp, "sandbox ") {
+			t.Errorf("%s: Content-Security-Policy %q", path, csp)
+		}
+	}
+}
