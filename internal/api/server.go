@@ -411,7 +411,9 @@ func (s *Server) operation(rt route) http.Handler {
 				s.log.Warn("write response", "path", r.URL.Path, "err", err)
 			}
 		}
-		if (!pending.Written() || sw.status != http.StatusOK) && !(quiet(r) && !rt.mutating && sw.status == http.StatusOK) {
+		// A quiet read that succeeded repeats one already audited (Quiet).
+		repeat := quiet(r) && !rt.mutating && sw.status == http.StatusOK
+		if (!pending.Written() || sw.status != http.StatusOK) && !repeat {
 			// A call the database was not there for is not held up to record it in that same
 			// database: its record is queued for the audit writer, whose retries store it if
 			// the database is back within seconds (the log says when they do not).
