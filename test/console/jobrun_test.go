@@ -150,8 +150,10 @@ func dollars(s string) float64 {
 // log into the page as the driver writes it, with no reload, and ends with the line that
 // says how the run ended.
 func (s *suite) testLogsFollow(t *testing.T) {
+	// The run holds its executors long enough that the page, opened once it runs, sees the
+	// log grow before it ends even on a loaded machine (9 browser tests share 2 cores).
 	vc := s.vc(t, "logs")
-	id := s.start(t, vc, run{name: "followed", hold: 15 * time.Second, logs: true})
+	id := s.start(t, vc, run{name: "followed", hold: 45 * time.Second, logs: true})
 	s.waitState(t, vc, id, emrtypes.JobRunStateRunning)
 	p := s.signedIn(t, desktop)
 	p.open(logsPath(vc, id) + "?follow=true")
