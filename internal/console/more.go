@@ -145,14 +145,10 @@ func (c *Console) startPage(w http.ResponseWriter, r *http.Request, s *session) 
 // showStart renders the form for the chosen template, with the values given so far and the
 // API's refusal, if any.
 func (c *Console) showStart(w http.ResponseWriter, r *http.Request, s *session, status int, templateID string, values url.Values, token string, apiErr *APIError) {
-	vcID := r.PathValue("vc")
-	listCrumb := crumb{Name: vcID, Href: "/console/virtualclusters/" + url.PathEscape(vcID) + "/jobruns"}
-	vc, err := c.describeVC(r, s, vcID)
-	if err != nil {
-		c.fail(w, r, s, err, listCrumb, crumb{Name: "Start a job run"})
+	vc, listCrumb, ok := c.vcPage(w, r, s, "Start a job run")
+	if !ok {
 		return
 	}
-	listCrumb.Name = vc.Name
 	d := startData{VC: vc, CSRF: s.csrf, Selected: templateID, Err: apiErr, Token: token, Name: values.Get("name")}
 	if d.Token == "" {
 		d.Token = clientToken()
@@ -261,14 +257,11 @@ type costData struct {
 // costPage shows what a virtual cluster cost per day over a range (the last 7 days unless
 // the form says), spot against on-demand, what spot saved, and idle nodes.
 func (c *Console) costPage(w http.ResponseWriter, r *http.Request, s *session) {
-	vcID := r.PathValue("vc")
-	listCrumb := crumb{Name: vcID, Href: "/console/virtualclusters/" + url.PathEscape(vcID) + "/jobruns"}
-	vc, err := c.describeVC(r, s, vcID)
-	if err != nil {
-		c.fail(w, r, s, err, listCrumb, crumb{Name: "Cost"})
+	vc, listCrumb, ok := c.vcPage(w, r, s, "Cost")
+	if !ok {
 		return
 	}
-	listCrumb.Name = vc.Name
+	vcID := vc.ID
 	q := r.URL.Query()
 	now := c.now().UTC()
 	d := costData{VC: vc, From: q.Get("from"), To: q.Get("to")}

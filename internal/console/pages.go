@@ -315,6 +315,20 @@ func (c *Console) describeVC(r *http.Request, s *session, id string) (jobs.Virtu
 	return out.VirtualCluster, err
 }
 
+// vcPage reads the virtual cluster a page (titled page) is about, and its breadcrumb; false
+// when it could not, and the page is then the failure.
+func (c *Console) vcPage(w http.ResponseWriter, r *http.Request, s *session, page string) (jobs.VirtualCluster, crumb, bool) {
+	id := r.PathValue("vc")
+	list := crumb{Name: id, Href: "/console/virtualclusters/" + url.PathEscape(id) + "/jobruns"}
+	vc, err := c.describeVC(r, s, id)
+	if err != nil {
+		c.fail(w, r, s, err, list, crumb{Name: page})
+		return vc, list, false
+	}
+	list.Name = vc.Name
+	return vc, list, true
+}
+
 // vcName is a virtual cluster's name for the breadcrumbs, its id when it cannot be read.
 func (c *Console) vcName(r *http.Request, s *session, id string) string {
 	if vc, err := c.describeVC(r, s, id); err == nil && vc.Name != "" {
