@@ -354,8 +354,8 @@ func accessKeyID(r *http.Request) string {
 
 var reAccessKeyID = regexp.MustCompile(`^[A-Z0-9]{16,128}$`)
 
-// sourceAddress is the request's peer, without its port.
-func sourceAddress(r *http.Request) string {
+// SourceAddress is the client's address without its port, as the audit log records it.
+func SourceAddress(r *http.Request) string {
 	host := r.RemoteAddr
 	if i := strings.LastIndexByte(host, ':'); i > 0 && !strings.HasSuffix(host, "]") {
 		host = host[:i]

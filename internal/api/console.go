@@ -54,7 +54,7 @@ func mount(r *http.Request) string {
 // r's path no longer carries ("/console/api"); answers that hold paths (the live Spark UI's
 // redirects and links) are written under it.
 func (s *Server) ServeAs(w http.ResponseWriter, r *http.Request, id access.Identity, mountPath string) {
-	w.Header().Set("X-Amzn-Requestid", requestID())
+	w.Header().Set("X-Amzn-Requestid", RequestID())
 	body, ok := s.readBody(w, r)
 	if !ok {
 		return

@@ -104,7 +104,7 @@ func (s *Server) jobRunLogs(r *http.Request, _ []byte) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	if run.Attempt.CleanedUp && !shipsLogs(run) {
+	if run.Attempt.CleanedUp && run.LogURI() == "" {
 		return nil, fmt.Errorf("the pods of job run %s are gone (deleted after the run ended), and their logs with them: "+
 			"the run had no s3MonitoringConfiguration.logUri, so its container logs were not shipped to S3 (docs/design/logs.md): %w", run.ID, jobs.ErrNotFound)
 	}
@@ -178,12 +178,4 @@ func (s *Server) waitEnded(ctx context.Context, run jobs.JobRun) (jobs.JobRun, b
 			return cur, true
 		}
 	}
-}
-
-// shipsLogs reports whether a run's container logs go to S3 (it has a logUri), where they
-// are read once its pods are gone.
-func shipsLogs(run jobs.JobRun) bool {
-	o := run.ConfigurationOverrides
-	return o != nil && o.MonitoringConfiguration != nil && o.MonitoringConfiguration.S3MonitoringConfiguration != nil &&
-		o.MonitoringConfiguration.S3MonitoringConfiguration.LogURI != ""
 }

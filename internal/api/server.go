@@ -273,7 +273,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	w.Header().Set("X-Amzn-Requestid", requestID())
+	w.Header().Set("X-Amzn-Requestid", RequestID())
 	body, ok := s.readBody(w, r)
 	if !ok {
 		return
@@ -344,7 +344,8 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	io.WriteString(w, "ok")
 }
 
-func requestID() string {
+// RequestID is a new request id, as X-Amzn-Requestid and the audit log carry it.
+func RequestID() string {
 	b := make([]byte, 16)
 	_, _ = rand.Read(b)
 	return hex.EncodeToString(b)
@@ -433,7 +434,7 @@ func (s *Server) actionOf(r *http.Request) string {
 
 // event is the audit event of a call, without its time and outcome.
 func (s *Server) event(r *http.Request, h http.Header, id *access.Identity, action, resource string) audit.Event {
-	e := audit.Event{RequestID: h.Get("X-Amzn-Requestid"), Source: sourceAddress(r), Action: action, Resource: resource}
+	e := audit.Event{RequestID: h.Get("X-Amzn-Requestid"), Source: SourceAddress(r), Action: action, Resource: resource}
 	if id != nil {
 		e.Principal, e.AccessKeyID = id.Principal, id.AccessKeyID
 	} else {

@@ -72,7 +72,9 @@ func TestLoadPrecedenceAndValidation(t *testing.T) {
 		{"defaults without clusters", nil, map[string]string{"SPARKPLANE_CONFIG": writeFile(t, "jobDefaults: [{sparkConf: {spark.a: b}}]\n")}, nil, "jobDefaults[0].virtualClusters"},
 		{"defaults with a non-spark key", nil, map[string]string{"SPARKPLANE_CONFIG": writeFile(t, "jobDefaults: [{virtualClusters: ['*'], sparkConf: {a: b}}]\n")}, nil, "jobDefaults[0].sparkConf"},
 		{"console settings", nil, map[string]string{"SPARKPLANE_CONFIG": writeFile(t, "console: {sessionDuration: 2h, secureCookies: true}\n")},
-			func(c Config) bool { return c.Console.SessionDuration.Hours() == 2 && c.Console.SecureCookies && !c.Console.Disabled }, ""},
+			func(c Config) bool {
+				return c.Console.SessionDuration.Hours() == 2 && c.Console.SecureCookies && !c.Console.Disabled
+			}, ""},
 		{"negative console session", nil, map[string]string{"SPARKPLANE_CONFIG": writeFile(t, "console: {sessionDuration: -1h}\n")}, nil, "console.sessionDuration: must be between 0 (the default, 12h) and 168h0m0s, got -1h"},
 		{"console session too long", nil, map[string]string{"SPARKPLANE_CONFIG": writeFile(t, "console: {sessionDuration: 200h}\n")}, nil, "console.sessionDuration: must be between"},
 		{"database with another scheme", nil, map[string]string{"SPARKPLANE_DATABASE": "postgress://u@db/sparkplane"}, nil, "config database: must be a postgres:// URL or the path of a SQLite file, got a postgress:// URL"},

@@ -1,15 +1,13 @@
 package console
 
 import (
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
-	"net"
 	"net/http"
 	"strings"
 	"time"
 
 	"github.com/sparkplane/sparkplane/internal/access"
+	"github.com/sparkplane/sparkplane/internal/api"
 	"github.com/sparkplane/sparkplane/internal/audit"
 )
 
@@ -26,8 +24,8 @@ func (c *Console) record(r *http.Request, action, principal, accessKeyID string,
 	if c.audit == nil {
 		return
 	}
-	e := audit.Event{Time: c.now().UTC(), RequestID: requestID(), Principal: principal, AccessKeyID: accessKeyID,
-		Source: sourceAddress(r), Action: action, Resource: "*", Status: status, Outcome: audit.Allowed}
+	e := audit.Event{Time: c.now().UTC(), RequestID: api.RequestID(), Principal: principal, AccessKeyID: accessKeyID,
+		Source: api.SourceAddress(r), Action: action, Resource: "*", Status: status, Outcome: audit.Allowed}
 	switch {
 	case status == http.StatusUnauthorized || status == http.StatusForbidden || status == http.StatusTooManyRequests:
 		e.Outcome, e.ErrorCode = audit.Denied, code
@@ -37,21 +35,6 @@ func (c *Console) record(r *http.Request, action, principal, accessKeyID string,
 	if err := c.audit.Record(r.Context(), e, status == http.StatusOK); err != nil {
 		c.log.Error("audit record of a console sign-in not stored", "err", err)
 	}
-}
-
-// sourceAddress is the client's address without its port, as the API's audit records it.
-func sourceAddress(r *http.Request) string {
-	host := r.RemoteAddr
-	if h, _, err := net.SplitHostPort(host); err == nil {
-		host = h
-	}
-	return host
-}
-
-func requestID() string {
-	b := make([]byte, 16)
-	_, _ = rand.Read(b)
-	return hex.EncodeToString(b)
 }
 
 // signInForm is the sign-in page's data.

@@ -195,6 +195,15 @@ type JobRun struct {
 	Attempt Attempt `json:"-"`
 }
 
+// LogURI is the run's s3MonitoringConfiguration.logUri, or "": where its container logs and
+// event logs go.
+func (r JobRun) LogURI() string {
+	if o := r.ConfigurationOverrides; o != nil && o.MonitoringConfiguration != nil && o.MonitoringConfiguration.S3MonitoringConfiguration != nil {
+		return o.MonitoringConfiguration.S3MonitoringConfiguration.LogURI
+	}
+	return ""
+}
+
 // Attempt is what the lifecycle controller records about a job run's current driver attempt,
 // so that a restarted controller resumes where the last one stopped instead of submitting twice.
 type Attempt struct {

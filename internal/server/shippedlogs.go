@@ -20,7 +20,6 @@ import (
 	"github.com/sparkplane/sparkplane/internal/logship"
 	"github.com/sparkplane/sparkplane/internal/logship/s3bucket"
 	"github.com/sparkplane/sparkplane/internal/spark"
-	"github.com/sparkplane/sparkplane/internal/submission"
 )
 
 // shippedLogs reads the container logs that the log-shipping sidecars put under a run's
@@ -38,7 +37,7 @@ var shippedStreams = []string{"stderr.gz", "stdout.gz"}
 // location is the bucket and key prefix (ending in "/") of the pods of the run's attempt, or
 // ok false when the run has no logUri or the server cannot read S3.
 func (s shippedLogs) location(run jobs.JobRun) (bucket, prefix string, ok bool) {
-	uri := submission.LogURI(run)
+	uri := run.LogURI()
 	if s.s3 == nil || uri == "" {
 		return "", "", false
 	}

@@ -61,7 +61,7 @@ type LogShipping struct {
 // note is what the stateDetails of an attempt of run on the container provider say of its
 // container logs, and whether they are shipped.
 func (l LogShipping) note(run jobs.JobRun, providerID string) (string, bool) {
-	uri := LogURI(run)
+	uri := run.LogURI()
 	switch {
 	case uri == "":
 		return "", false
@@ -79,14 +79,6 @@ func DefaultLogShippingResources() corev1.ResourceRequirements {
 		Requests: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("50m"), corev1.ResourceMemory: resource.MustParse("64Mi")},
 		Limits:   corev1.ResourceList{corev1.ResourceMemory: resource.MustParse("128Mi")},
 	}
-}
-
-// LogURI is the s3MonitoringConfiguration.logUri of a run, or "".
-func LogURI(run jobs.JobRun) string {
-	if o := run.ConfigurationOverrides; o != nil && o.MonitoringConfiguration != nil && o.MonitoringConfiguration.S3MonitoringConfiguration != nil {
-		return o.MonitoringConfiguration.S3MonitoringConfiguration.LogURI
-	}
-	return ""
 }
 
 // rotation is a run's containerLogRotationConfiguration, or the defaults.
@@ -128,7 +120,7 @@ func (l LogShipping) shipLogs(spec *corev1.PodSpec, sparkName string, run jobs.J
 		Resources: l.Resources, VolumeMounts: []corev1.VolumeMount{mount}, SecurityContext: noPrivileges,
 		TerminationMessagePolicy: corev1.TerminationMessageFallbackToLogsOnError,
 	}
-	dest := logship.ContainersURI(LogURI(run), run.VirtualClusterID, run.ID) + "/$(SPARK_APPLICATION_ID)/$(POD_NAME)"
+	dest := logship.ContainersURI(run.LogURI(), run.VirtualClusterID, run.ID) + "/$(SPARK_APPLICATION_ID)/$(POD_NAME)"
 	env := []corev1.EnvVar{
 		{Name: "POD_NAME", ValueFrom: &corev1.EnvVarSource{FieldRef: &corev1.ObjectFieldSelector{FieldPath: "metadata.name"}}},
 		{Name: "SPARK_APPLICATION_ID", ValueFrom: &corev1.EnvVarSource{FieldRef: &corev1.ObjectFieldSelector{
